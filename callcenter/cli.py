@@ -1,0 +1,131 @@
+"""``hotline``: the one command of the 12355 hotline service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from callcenter.settings import load_settings
+
+DESCRIPTION = """12355 青少年服务台 — call-centre back end (Asterisk AMI + FastAGI, PostgreSQL).
+
+commands:
+  serve        run the service: AMI link, FastAGI IVR, web pages and API
+  sim          run the simulated PBX alone (AMI server + dialplan + app_queue + FastAGI client)
+  demo         the whole hotline: embedded PostgreSQL, simulator, service, 8 agents, steady calls
+  db upgrade   bring the database schema to the newest version
+  ami replay   read an AMI capture and print one JSON line per call
+  config check check a hotline.yaml and list every problem as FILE:LINE:COL: message
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotline", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the service (AMI_URL, DATABASE_URL from the environment)")
+    serve.add_argument("--config", type=Path, help="hotline.yaml (default: config/hotline.yaml)")
+    serve.add_argument("--http-port", type=int, help="web port (default 8355)")
+    serve.add_argument("--agi-port", type=int, help="FastAGI port (default 4573)")
+
+    sim = sub.add_parser("sim", help="run the simulated PBX alone", add_help=False)
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="options of the simulator (see hotline sim --help)")
+
+    demo = sub.add_parser("demo", help="the whole hotline on the simulator; pages on http://127.0.0.1:8355")
+    demo.add_argument("--calls-per-minute", type=float, default=12.0, help="simulated arrival rate (default 12)")
+    demo.add_argument("--agents", type=int, default=8, help="agents logged in at start (default 8)")
+    demo.add_argument("--seed", type=int, default=12355, help="seed of the simulated traffic")
+    demo.add_argument("--http-port", type=int, default=8355)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
+    db_sub.add_parser("upgrade", help="apply every migration (starts the embedded server without DATABASE_URL)")
+
+    ami = sub.add_parser("ami", help="AMI tools")
+    ami_sub = ami.add_subparsers(dest="ami_command", metavar="SUBCOMMAND", required=True)
+    replay = ami_sub.add_parser("replay", help="replay an AMI capture through the live model")
+    replay.add_argument("file", type=Path)
+    replay.add_argument("--format", choices=["raw", "json"], default="raw",
+                        help="raw: the wire as a client receives it (default); json: a list of event objects")
+
+    config = sub.add_parser("config", help="the hotline.yaml file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    check = config_sub.add_parser("check", help="check a file and list every problem")
+    check.add_argument("file", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sim"]:  # the simulator parses its own options
+        from pbxsim.__main__ import main as sim_main
+
+        return sim_main(argv[1:])
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(
+        level=(args.log_level or settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "serve":
+        from callcenter.run import serve
+
+        overrides: dict[str, object] = {}
+        if args.config:
+            overrides["config_file"] = args.config
+        if args.http_port:
+            overrides["http_port"] = args.http_port
+        if args.agi_port:
+            overrides["agi_port"] = args.agi_port
+        return asyncio.run(serve(settings.model_copy(update=overrides)))
+    if args.command == "demo":
+        from callcenter.run import demo
+
+        return asyncio.run(
+            demo(
+                settings.model_copy(update={"http_port": args.http_port}),
+                calls_per_minute=args.calls_per_minute,
+                agents=args.agents,
+                seed=args.seed,
+            )
+        )
+    if args.command == "db":
+        from callcenter.run import db_upgrade
+
+        return asyncio.run(db_upgrade(settings))
+    if args.command == "ami":
+        from callcenter.replay import main as replay_main
+
+        return replay_main([str(args.file), "--format", args.format])
+    if args.command == "config":
+        return _config_check(args.file)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def _config_check(path: Path) -> int:
+    from callcenter.config.loader import ConfigError, load_plan
+
+    try:
+        plan = load_plan(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{path}: ok — {len(plan.menus)} menus, {len(plan.queues)} queues, {len(plan.agents)} agents")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
