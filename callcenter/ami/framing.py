@@ -1,0 +1,252 @@
+"""AMI framing: bytes in, whole :class:`AmiMessage` objects out. Pure, no I/O.
+
+Why our own framer and not panoramisk's ``AMIProtocol.data_received``: panoramisk decodes every TCP
+chunk on its own with ``errors='ignore'``, so a UTF-8 character split across two reads vanishes
+("共青团12355" arrived as "青团12355"), and it keeps repeated keys only by turning values into lists.
+Here the byte stream is cut on the blank line first and each *whole* message is decoded, so a character
+can never be split; invalid bytes become U+FFFD and a warning is logged.
+
+Wire format (Asterisk ``main/manager.c``): an optional banner line ``Asterisk Call Manager/x.y.z`` on
+connect, then messages of ``Key: Value`` lines ending CRLF, each message ended by an empty line. Bare
+``\\n`` line ends are tolerated (normalised to ``\\n`` before cutting). A line without ``:`` is recorded
+in :attr:`AmiMessage.errors` (with the raw text) and left out; the framer never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+log = logging.getLogger(__name__)
+
+BANNER_PREFIX = "Asterisk Call Manager/"
+_BANNER_PREFIX_B = BANNER_PREFIX.encode()
+_END_COMMAND = "--END COMMAND--"
+
+
+class AmiMessage:
+    """One AMI message: an ordered list of ``(key, value)`` pairs, repeated keys kept.
+
+    ``get`` returns the *first* value of a key (exact, case-sensitive match as Asterisk spells it),
+    ``get_all`` every value in order. ``line`` is the 1-based line of the message's first line in the
+    stream when the framer was asked to count lines (replay), else ``None``.
+    """
+
+    __slots__ = ("_index", "errors", "line", "pairs")
+
+    def __init__(
+        self,
+        pairs: list[tuple[str, str]],
+        errors: tuple[str, ...] = (),
+        line: int | None = None,
+    ) -> None:
+        self.pairs = pairs
+        self.errors = errors
+        self.line = line
+        self._index: dict[str, str] | None = None
+
+    @classmethod
+    def from_mapping(cls, headers: dict[str, str]) -> AmiMessage:
+        return cls(list(headers.items()))
+
+    def _build_index(self) -> dict[str, str]:
+        # reversed: the first occurrence of a key wins, built at C speed
+        index = dict(reversed(self.pairs))
+        self._index = index
+        return index
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return index.get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return index[key]
+
+    def __contains__(self, key: object) -> bool:
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return key in index
+
+    def get_all(self, key: str) -> list[str]:
+        return [v for k, v in self.pairs if k == key]
+
+    @property
+    def name(self) -> str | None:
+        """The ``Event`` name, or ``None`` for a response."""
+        if self.pairs and self.pairs[0][0] == "Event":
+            return self.pairs[0][1]
+        return self.get("Event")
+
+    @property
+    def is_event(self) -> bool:
+        if self.pairs and self.pairs[0][0] == "Event":
+            return True
+        return "Event" in self and "Response" not in self
+
+    @property
+    def is_response(self) -> bool:
+        if self.pairs and self.pairs[0][0] == "Response":
+            return True
+        return "Response" in self
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    def to_dict(self) -> dict[str, str]:
+        """First value of each key; use :meth:`get_all` for repeated keys."""
+        index = self._index
+        if index is None:
+            index = self._build_index()
+        return dict(index)
+
+    def __repr__(self) -> str:
+        return f"AmiMessage({self.pairs!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AmiMessage):
+            return NotImplemented
+        return self.pairs == other.pairs and self.errors == other.errors
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def parse_message(text: str, line: int | None = None) -> AmiMessage | None:
+    """Parse the text of one message (without the blank line). ``None`` if it holds no line at all."""
+    pairs: list[tuple[str, str]] = []
+    errors: list[str] = []
+    append = pairs.append
+    for raw_line in text.split("\n"):
+        key, sep, value = raw_line.partition(":")
+        if sep:
+            if value[:1] == " ":
+                value = value[1:]
+            if value[-1:] == "\r":
+                value = value[:-1]
+            append((key, value))
+        elif raw_line and raw_line != "\r":
+            if pairs and pairs[0] == ("Response", "Follows"):
+                # Asterisk < 14 Command output: bare lines until --END COMMAND--
+                if raw_line != _END_COMMAND:
+                    append(("Output", raw_line))
+            else:
+                errors.append(raw_line)
+    if not pairs and not errors:
+        return None
+    return AmiMessage(pairs, tuple(errors), line)
+
+
+class AmiFramer:
+    """Incremental framer. ``feed(bytes)`` returns the messages completed by that chunk.
+
+    ``count_lines=True`` stamps each message with its first line number (for replay diagnostics);
+    it costs one ``bytes.count`` per message.
+    """
+
+    __slots__ = ("_count_lines", "_line", "_started", "_tail", "banner", "errors")
+
+    def __init__(self, *, count_lines: bool = False) -> None:
+        self._tail = b""
+        self._started = False
+        self._count_lines = count_lines
+        self._line = 1
+        self.banner: str | None = None
+        #: framing errors as (line or None, message) — also logged; drained by the caller if wanted
+        self.errors: list[tuple[int | None, str]] = []
+
+    @property
+    def version(self) -> str | None:
+        """The AMI version from the banner (``11.0.0``), if one was seen."""
+        if self.banner is None:
+            return None
+        return self.banner[len(BANNER_PREFIX) :].strip()
+
+    def feed(self, data: bytes) -> list[AmiMessage]:
+        buf = self._tail + data if self._tail else data
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n")
+        if not self._started:
+            if len(buf) < len(_BANNER_PREFIX_B) and _BANNER_PREFIX_B.startswith(buf):
+                self._tail = buf  # maybe the start of a banner: wait for more
+                return []
+            if buf.startswith(_BANNER_PREFIX_B):
+                nl = buf.find(b"\n")
+                if nl < 0 and len(buf) < 4096:
+                    self._tail = buf
+                    return []
+                if nl < 0:
+                    nl = len(buf)
+                self.banner = buf[:nl].decode("utf-8", "replace").rstrip("\r")
+                log.debug("AMI banner %r", self.banner)
+                buf = buf[nl + 1 :]
+                self._line += 1
+            self._started = True
+        parts = buf.split(b"\n\n")
+        self._tail = parts.pop()
+        out: list[AmiMessage] = []
+        count_lines = self._count_lines
+        for raw in parts:
+            if not raw:
+                if count_lines:
+                    self._line += 1
+                continue
+            line = self._line
+            if count_lines:
+                # leading blank lines (e.g. "\n\n\n") belong to the separator
+                stripped = raw.lstrip(b"\n")
+                line += len(raw) - len(stripped)
+                self._line += raw.count(b"\n") + 2
+                raw = stripped
+            msg = self._decode(raw, line if count_lines else None)
+            if msg is not None:
+                out.append(msg)
+        return out
+
+    def flush(self) -> list[AmiMessage]:
+        """End of stream: a last message without its blank line is still delivered."""
+        tail, self._tail = self._tail, b""
+        tail = tail.strip(b"\n")
+        if not tail:
+            return []
+        msg = self._decode(tail, self._line if self._count_lines else None)
+        return [msg] if msg is not None else []
+
+    def _decode(self, raw: bytes, line: int | None) -> AmiMessage | None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", "replace")
+            self._error(line, f"invalid UTF-8 ({exc.reason}) in {text[:200]!r}")
+        msg = parse_message(text, line)
+        if msg is not None and msg.errors:
+            kept: list[str] = []
+            for bad in msg.errors:
+                if bad.startswith(BANNER_PREFIX):  # a banner after a reconnect on a reused stream
+                    self.banner = bad
+                    continue
+                kept.append(bad)
+                self._error(line, f"line without ':' {bad[:200]!r} in message {text[:200]!r}")
+            msg.errors = tuple(kept)
+            if not msg.pairs and not kept:
+                return None
+        return msg
+
+    def _error(self, line: int | None, message: str) -> None:
+        log.warning("AMI framing error%s: %s", "" if line is None else f" at line {line}", message)
+        self.errors.append((line, message))
+        if len(self.errors) > 1000:
+            del self.errors[:500]
+
+
+def iter_messages(chunks: Iterator[bytes] | list[bytes], *, count_lines: bool = False) -> Iterator[AmiMessage]:
+    """Frame a finite sequence of byte chunks (a capture file, a test)."""
+    framer = AmiFramer(count_lines=count_lines)
+    for chunk in chunks:
+        yield from framer.feed(chunk)
+    yield from framer.flush()
