@@ -1,0 +1,169 @@
+"""HTTP routes of the service. Domain errors become HTTP errors here and nowhere else."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from callcenter.ami.connection import AmiActionError, AmiDisconnected
+from callcenter.app import Hotline
+from callcenter.db.engine import Database
+from callcenter.db.calls import CallFilter, get_call, list_attempts, list_calls
+from callcenter.desk import AgentDesk, UnknownAgentError
+from callcenter.web.schemas import (
+    AttemptOut,
+    CallDetailOut,
+    CallOut,
+    ErrorOut,
+    HealthOut,
+    MemberOut,
+    QueueOut,
+    WaitingCallerOut,
+)
+
+STATIC = Path(__file__).parent / "static"
+
+
+def get_hotline(request: Request) -> Hotline:
+    hotline: Hotline = request.app.state.hotline
+    return hotline
+
+
+HotlineDep = Annotated[Hotline, Depends(get_hotline)]
+
+
+def _db(hotline: Hotline) -> Database:
+    if hotline.db is None:
+        raise HTTPException(503, "the database is not open yet")
+    return hotline.db
+
+
+def _desk(hotline: Hotline) -> AgentDesk:
+    if hotline.desk is None:
+        raise HTTPException(503, "no AMI link is configured")
+    return hotline.desk
+
+
+api = APIRouter(prefix="/api")
+
+
+@api.get("/calls", response_model=list[CallOut], summary="Recent calls, newest first")
+async def calls(
+    hotline: HotlineDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    queue: str | None = None,
+    disposition: str | None = None,
+    caller_number: str | None = None,
+    since: datetime | None = None,
+) -> list[CallOut]:
+    rows = await list_calls(
+        _db(hotline).sessions,
+        CallFilter(limit=limit, offset=offset, queue=queue, disposition=disposition,
+                   caller_number=caller_number, since=since),
+    )
+    return [CallOut.model_validate(row) for row in rows]
+
+
+@api.get("/calls/{linkedid}", response_model=CallDetailOut, responses={404: {"model": ErrorOut}})
+async def call_detail(hotline: HotlineDep, linkedid: str) -> CallDetailOut:
+    db = _db(hotline)
+    row = await get_call(db.sessions, linkedid)
+    if row is None:
+        raise HTTPException(404, f"no call with linkedid {linkedid!r}")
+    attempts = [AttemptOut.model_validate(a) for a in await list_attempts(db.sessions, linkedid)]
+    return CallDetailOut(**CallOut.model_validate(row).model_dump(), attempts=attempts)
+
+
+@api.get("/queues", response_model=list[QueueOut], summary="Live queues: waiting callers and members")
+async def queues(hotline: HotlineDep) -> list[QueueOut]:
+    now = time.time()
+    plan = hotline.plan
+    planned = {q.name: q for q in plan.queues} if plan else {}
+    live = {snap.name: snap for snap in hotline.model.queue_snapshots()}
+    out = []
+    for name in [*planned, *(n for n in live if n not in planned)]:
+        snap = live.get(name)
+        qplan = planned.get(name)
+        callers = [
+            WaitingCallerOut(
+                linkedid=c.linkedid,
+                caller_number=c.caller_number,
+                priority=c.priority,
+                waiting_seconds=None if c.joined_at is None else max(0.0, now - c.joined_at),
+            )
+            for c in (snap.callers if snap else ())
+        ]
+        members = [
+            MemberOut(
+                interface=m.interface,
+                name=m.name,
+                status=m.status,
+                paused=m.paused,
+                in_call=m.in_call,
+                calls_taken=m.calls_taken,
+            )
+            for m in (snap.members if snap else ())
+        ]
+        waits = [c.waiting_seconds for c in callers if c.waiting_seconds is not None]
+        out.append(
+            QueueOut(
+                name=name,
+                service_line=qplan.service_line if qplan else None,
+                language=qplan.language if qplan else None,
+                waiting=len(callers),
+                longest_wait_seconds=max(waits) if waits else None,
+                callers=callers,
+                members=members,
+                available=sum(1 for m in members if m.status == "not-in-use" and not m.paused),
+            )
+        )
+    return out
+
+
+@api.post("/agents/{extension}/login", summary="Put an agent into their queues (AMI QueueAdd)")
+async def agent_login(hotline: HotlineDep, extension: str) -> dict[str, object]:
+    result = await _desk(hotline).log_in(extension)
+    return {"extension": result.extension, "queues": list(result.queues)}
+
+
+@api.post("/agents/{extension}/logout", summary="Take an agent out of their queues (AMI QueueRemove)")
+async def agent_logout(hotline: HotlineDep, extension: str) -> dict[str, object]:
+    result = await _desk(hotline).log_out(extension)
+    return {"extension": result.extension, "queues": list(result.queues)}
+
+
+def install_routes(app: FastAPI) -> None:
+    app.include_router(api)
+
+    @app.get("/healthz", response_model=HealthOut, tags=["ops"])
+    async def healthz(hotline: HotlineDep) -> HealthOut:
+        return HealthOut(
+            status="ok",
+            ami_connected=hotline.ami_connected,
+            database_pending_writes=hotline.writer.pending if hotline.writer else 0,
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(UnknownAgentError)
+    async def _unknown_agent(_req: Request, exc: UnknownAgentError) -> JSONResponse:
+        return JSONResponse({"error": "unknown-agent", "detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(AmiActionError)
+    async def _ami_refused(_req: Request, exc: AmiActionError) -> JSONResponse:
+        return JSONResponse({"error": "ami-refused", "detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(AmiDisconnected)
+    async def _ami_down(_req: Request, exc: AmiDisconnected) -> JSONResponse:
+        return JSONResponse({"error": "ami-disconnected", "detail": str(exc)}, status_code=503)
