@@ -264,6 +264,11 @@ class FastAgiServer:
         )
         log.info("FastAGI server listening on %s:%s", self._host, self.port)
 
+    async def wait_idle(self) -> None:
+        """Wait until no connection is being served (new ones may still arrive afterwards)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def stop(self) -> None:
         """Stop listening, cancel every connection task and wait for them to end."""
         self._stopping = True
