@@ -434,7 +434,9 @@ def _keys(prefix: str) -> tuple[str, ...]:
     return keys
 
 
-def _snapshot(msg: AmiMessage, event: str, prefix: str = "", *, required: bool = True) -> ChannelSnapshot | None:
+def _snapshot(
+    msg: AmiMessage, event: str, prefix: str = "", *, required: bool = True
+) -> ChannelSnapshot | None:
     index = msg._index
     if index is None:
         index = msg._build_index()
@@ -451,7 +453,9 @@ def _snapshot(msg: AmiMessage, event: str, prefix: str = "", *, required: bool =
         state = int(state_raw) if state_raw else None
         priority = int(prio_raw) if prio_raw else None
     except ValueError:
-        raise TranslationError(event, f"garbled {k[3]}/{k[10]}: {state_raw!r}/{prio_raw!r}", msg.pairs) from None
+        raise TranslationError(
+            event, f"garbled {k[3]}/{k[10]}: {state_raw!r}/{prio_raw!r}", msg.pairs
+        ) from None
     return ChannelSnapshot(
         channel=channel,
         uniqueid=uniqueid,
@@ -600,7 +604,9 @@ def _callerabandon(msg: AmiMessage, ts: float | None) -> AmiEvent:
     )
 
 
-def _agent_common(msg: AmiMessage, event: str) -> tuple[ChannelSnapshot, ChannelSnapshot | None, str, str, str]:
+def _agent_common(
+    msg: AmiMessage, event: str
+) -> tuple[ChannelSnapshot, ChannelSnapshot | None, str, str, str]:
     interface = msg.get("Interface")
     if interface is None:
         raise TranslationError(event, "missing Interface", msg.pairs)

@@ -202,8 +202,9 @@ class AmiFramer:
                 stripped = raw.lstrip(b"\n")
                 line += len(raw) - len(stripped)
                 self._line += raw.count(b"\n") + 2
-                raw = stripped
-            msg = self._decode(raw, line if count_lines else None)
+                msg = self._decode(stripped, line)
+            else:
+                msg = self._decode(raw, None)
             if msg is not None:
                 out.append(msg)
         return out
@@ -244,7 +245,9 @@ class AmiFramer:
             del self.errors[:500]
 
 
-def iter_messages(chunks: Iterator[bytes] | list[bytes], *, count_lines: bool = False) -> Iterator[AmiMessage]:
+def iter_messages(
+    chunks: Iterator[bytes] | list[bytes], *, count_lines: bool = False
+) -> Iterator[AmiMessage]:
     """Frame a finite sequence of byte chunks (a capture file, a test)."""
     framer = AmiFramer(count_lines=count_lines)
     for chunk in chunks:

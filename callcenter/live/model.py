@@ -41,6 +41,7 @@ of a known call moves the channel there; the old call ends when its last channel
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,8 +82,8 @@ __all__ = [
     "CallEnded",
     "Change",
     "LiveModel",
-    "MemberSnapshot",
     "MemberChanged",
+    "MemberSnapshot",
     "QueueChanged",
     "QueueSnapshot",
     "WaitingCaller",
@@ -275,7 +276,8 @@ class LiveModel:
         handler = self._handlers.get(type(event))
         if handler is None:
             return []
-        self._out = out = []
+        out: list[Change] = []
+        self._out = out
         when = event.timestamp if event.timestamp is not None else received_at
         handler(event, when)
         return out
@@ -286,7 +288,8 @@ class LiveModel:
         Calls that never had a time (captures without Timestamp, no ``received_at``) are stamped with the
         first sweep that sees them, so they go ``max_idle`` later.
         """
-        self._out = out = []
+        out: list[Change] = []
+        self._out = out
         for lid, call in list(self._calls.items()):
             if call.last_activity is None:
                 call.last_activity = now
@@ -316,7 +319,10 @@ class LiveModel:
     def _queue_snapshot(q: _Queue) -> QueueSnapshot:
         waiting = sorted(
             q.waiting.values(),
-            key=lambda w: (w.position if w.position is not None else 1 << 30, w.joined_at or datetime.min.replace(tzinfo=UTC)),
+            key=lambda w: (
+                w.position if w.position is not None else 1 << 30,
+                w.joined_at or datetime.min.replace(tzinfo=UTC),
+            ),
         )
         members = tuple(
             MemberSnapshot(
@@ -383,7 +389,9 @@ class LiveModel:
             call.last_activity = when
         return call
 
-    def _close_ringing_attempts(self, call: _Call, when: float | None, keep: AgentAttempt | None = None) -> bool:
+    def _close_ringing_attempts(
+        self, call: _Call, when: float | None, keep: AgentAttempt | None = None
+    ) -> bool:
         changed = False
         for iface, attempt in list(call.open_attempts.items()):
             if attempt is keep or attempt.outcome is not AttemptOutcome.CALLED:
@@ -477,10 +485,8 @@ class LiveModel:
                     rec.queue = value
                     self._end_ivr(call, when)
             elif name == "HOTLINE_PRIORITY":
-                try:
+                with contextlib.suppress(ValueError):
                     rec.priority = int(value)
-                except ValueError:
-                    pass
             elif name == "HOTLINE_DISPOSITION" and value:
                 disposition = _IVR_DISPOSITIONS.get(value)
                 if disposition is not None:
@@ -763,7 +769,11 @@ class LiveModel:
                 start = call.attempt_ts.get(attempt.seq)
                 if start is not None and when is not None:
                     attempt.talk_seconds = max(0.0, when - start)
-        if ev.talk_time is not None and call.talk_time is None and ev.interface == call.record.agent_interface:
+        if (
+            ev.talk_time is not None
+            and call.talk_time is None
+            and ev.interface == call.record.agent_interface
+        ):
             call.talk_time = ev.talk_time
             call.record.talk_seconds = float(ev.talk_time)
         member = self._queue(ev.queue).members.get(ev.interface)
@@ -896,7 +906,11 @@ class LiveModel:
         # wait and talk from timestamps when app_queue did not report them
         if rec.wait_seconds is None:
             if call.queued and call.join_ts is not None:
-                end = call.answer_ts if call.answered else (call.leave_ts if call.leave_ts is not None else when)
+                end = (
+                    call.answer_ts
+                    if call.answered
+                    else (call.leave_ts if call.leave_ts is not None else when)
+                )
                 if end is not None:
                     rec.wait_seconds = max(0.0, end - call.join_ts)
             elif not call.queued and call.arrived_ts is not None:
