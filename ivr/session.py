@@ -5,7 +5,8 @@ The dialplan (``asterisk-config/extensions.conf``) has already run ``Answer()`` 
 for nothing, and on a dead channel a ``511``).
 
 Each :class:`~ivr.menu.Prompt` becomes ``STREAM FILE <notice> ""`` (only after an invalid key) and
-``GET DATA <prompt> <timeout ms> <max digits>``, which collects digits while the prompt plays. When the walk
+``GET DATA <prompt> <timeout ms> <max digits>``, which collects digits while the prompt plays (``#`` pressed
+first is passed to the walk as ``"#"``: GET DATA swallows it as its terminator). When the walk
 finishes the session sets, in this order::
 
     HOTLINE_LANGUAGE, HOTLINE_MENU_PATH, HOTLINE_PRIORITY, HOTLINE_QUEUE_TIMEOUT,
@@ -31,7 +32,7 @@ from .agi.protocol import AgiCommandFailedError
 from .agi.server import AgiChannel, AgiHandler
 from .menu import IvrResult, MenuWalk, Prompt
 
-__all__ = ["StepLatencyHook", "make_ivr_route", "result_variables", "run_ivr"]
+__all__ = ["StepLatencyHook", "keyed_input", "make_ivr_route", "result_variables", "run_ivr"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,15 @@ def result_variables(result: IvrResult) -> list[tuple[str, str]]:
         variables.append(("HOTLINE_DISPOSITION", result.disposition))
     variables.append(("HOTLINE_QUEUE", result.queue))
     return variables
+
+
+def keyed_input(collected: str, *, timed_out: bool) -> str | None:
+    """What GET DATA's reply means for the walk: None when nothing was keyed before the timeout. ``#``
+    ends GET DATA and is not returned, so an empty result without ``(timeout)`` is ``"#"`` pressed first
+    (a menu may offer it as an option)."""
+    if timed_out:
+        return collected or None
+    return collected or "#"
 
 
 async def run_ivr(
@@ -90,7 +100,7 @@ async def run_ivr(
             collected, timed_out = await channel.get_data(
                 step.prompt_file, max(1, round(step.timeout_seconds * 1000)), step.max_digits
             )
-            digits = None if timed_out and not collected else collected
+            digits = keyed_input(collected, timed_out=timed_out)
         except AgiCommandFailedError:
             log.warning("IVR %s: cannot play %s; counted as a timeout", uniqueid, step.prompt_file)
             digits = None

@@ -129,6 +129,33 @@ async def test_invalid_key_plays_invalid_then_prompt_then_default_queue(server: 
     assert fake.variables["HOTLINE_QUEUE"] == "zh-psychology"
 
 
+async def test_hash_key_can_be_a_menu_option(server: FastAgiServer, holder: Holder) -> None:
+    plan = holder.plan
+    service = plan.menus["service"]
+    holder.plan = with_menu(
+        plan,
+        replace(service, options={**service.options, "#": MenuAction(ActionKind.QUEUE, "{language}-family")}),
+    )
+    fake = await call(server, get_data=["2", HASH])
+    assert fake.variables["HOTLINE_MENU_PATH"] == "2-#"
+    assert fake.variables["HOTLINE_QUEUE"] == "mn-family"
+
+
+async def test_partial_digits_then_timeout_are_used(server: FastAgiServer, holder: Holder) -> None:
+    plan = holder.plan
+    service = plan.menus["service"]
+    holder.plan = with_menu(
+        plan,
+        replace(
+            service, options={**service.options, "12": MenuAction(ActionKind.QUEUE, "{language}-family")}
+        ),
+    )
+    fake = await call(server, get_data=["1", "1 (timeout)"])
+    assert fake.commands[1] == "GET DATA zh/choose-service 5000 2"
+    assert fake.variables["HOTLINE_MENU_PATH"] == "1-1"
+    assert fake.variables["HOTLINE_QUEUE"] == "zh-psychology"
+
+
 async def test_service_menu_retries_in_mongolian(server: FastAgiServer) -> None:
     fake = await call(server, get_data=["2", None, "0", None])
     assert 'STREAM FILE mn/invalid ""' in fake.commands
