@@ -7,8 +7,21 @@ shape, so that it can be built by hand in unit tests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
+
+BILINGUAL_PROMPT_SET = "hotline"
+"""The prompt set played before the caller has chosen a language (the same name as ``ivr.menu``'s)."""
+
+ALWAYS_OPEN = "24x7"
+"""The built-in schedule name of a line that never closes, holidays included."""
+
+
+def _no_mapping() -> Mapping[str, str]:
+    return MappingProxyType({})
 
 
 class ActionKind(StrEnum):
@@ -20,6 +33,15 @@ class ActionKind(StrEnum):
     CALLBACK = "callback"
     TRANSFER = "transfer"
     MESSAGE = "message"
+
+
+def national_number(number: str) -> str:
+    """``number`` without China's country code (``+86``, ``0086``): how blocked numbers are compared, since
+    the same caller shows up either way depending on the trunk."""
+    for prefix in ("+86", "0086"):
+        if number.startswith(prefix):
+            return number[len(prefix) :]
+    return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +91,12 @@ class QueuePlan:
     max_wait_seconds: int = 600
     max_len: int = 0
     weight: int = 0
+    # What happens when the caller waited max_wait_seconds (QUEUESTATUS TIMEOUT) or the queue was full
+    # (FULL): None hangs up (the live model turns the call into a callback task); QUEUE overflows to
+    # another queue, CALLBACK/MESSAGE play a prompt, TRANSFER dials an external hotline.
+    on_timeout: MenuAction | None = None
+    join_empty: bool = True  # callers wait even when no agent is logged in
+    leave_when_empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +109,114 @@ class AgentPlan:
     @property
     def interface(self) -> str:
         return f"PJSIP/{self.extension}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Open from ``start_minute`` (inclusive) to ``end_minute`` (exclusive), minutes since 00:00 local time.
+    ``end_minute`` may be 1440 (24:00); a window never crosses midnight (the loader rejects it)."""
+
+    start_minute: int
+    end_minute: int
+
+    def __str__(self) -> str:
+        return f"{_hhmm(self.start_minute)}-{_hhmm(self.end_minute)}"
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Opening hours of one or more service lines. ``weekdays[0]`` is Monday.
+
+    On a public holiday the ``holiday`` windows apply (closed by default); on a make-up working day (调休上班,
+    a Saturday or Sunday declared a working day) the ``workday`` windows apply, Monday's when None.
+    ``always_open`` lines (7x24) ignore all of it."""
+
+    name: str
+    weekdays: tuple[tuple[TimeWindow, ...], ...] = ((),) * 7
+    holiday: tuple[TimeWindow, ...] = ()
+    workday: tuple[TimeWindow, ...] | None = None
+    always_open: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    name: str
+    first: date
+    last: date  # inclusive
+
+
+@dataclass(frozen=True, slots=True)
+class HoursPlan:
+    """Business hours per service line, with the year's holidays and make-up working days.
+
+    The default (no schedules) is open at all times."""
+
+    timezone: str = "Asia/Shanghai"
+    schedules: tuple[Schedule, ...] = ()
+    default_schedule: str = ALWAYS_OPEN  # for every service line not named in ``service_lines``
+    service_lines: Mapping[str, str] = field(default_factory=_no_mapping)  # line code -> schedule name
+    holidays: tuple[Holiday, ...] = ()
+    workdays: frozenset[date] = frozenset()
+    out_of_hours: MenuAction | None = None  # None: the IVR's own default (hang up with a notice)
+
+    def schedule_for(self, service_line: str) -> Schedule | None:
+        """The schedule of ``service_line``; None when it is always open."""
+        name = self.service_lines.get(service_line, self.default_schedule)
+        if name == ALWAYS_OPEN:
+            return None
+        return next((s for s in self.schedules if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatPlan:
+    """Seats staffed normally (``base``) and at most under load (``maximum``, 20 at the hotline's scale).
+    ``standby`` lists the agents' extensions called in, in order, when overflow seats open; ``callback`` is
+    the seat that calls back missed callers."""
+
+    base: int = 8
+    maximum: int = 20
+    standby: tuple[str, ...] = ()
+    callback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalHotline:
+    """A public hotline callers can be transferred to (110, 12309, 12320, 12348, 12338)."""
+
+    key: str  # what menu options name, usually the number itself
+    name: str
+    dial: str  # an Asterisk dial string, e.g. "PJSIP/110@pstn"
+    timeout_seconds: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyQuestion:
+    name: str
+    prompt: str
+    max_digit: int = 5  # answers are one key, 1..max_digit
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyPlan:
+    """The satisfaction survey played to the caller after the agent hangs up."""
+
+    intro: str
+    questions: tuple[SurveyQuestion, ...]
+    thanks: str
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class TierPlan:
+    """A level of the follow-up organisation (province, city, county) that work orders are referred to."""
+
+    code: str
+    name: str
+    deadline_days: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +234,30 @@ class HotlinePlan:
     default_priority: int = 0
     crisis_queue: str | None = None
     crisis_priority: int = 10
+    # Added with the ops-editable configuration (issue 3); every field has a default so hand-built plans
+    # in tests stay short.
+    prompts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    """prompt set (``hotline`` for the bilingual one, else a language's ``prompt_set``) -> prompt name ->
+    what the caller hears (the transcript shown on the menu-tree page)."""
+    hours: HoursPlan = field(default_factory=HoursPlan)
+    seats: SeatPlan = field(default_factory=SeatPlan)
+    external_hotlines: tuple[ExternalHotline, ...] = ()
+    blocked_numbers: frozenset[str] = frozenset()  # national numbers (see national_number)
+    survey: SurveyPlan | None = None
+    tiers: tuple[TierPlan, ...] = ()
 
     def queue(self, name: str) -> QueuePlan | None:
         return next((q for q in self.queues if q.name == name), None)
+
+    def language(self, code: str) -> Language | None:
+        return next((lang for lang in self.languages if lang.code == code), None)
+
+    def external_hotline(self, key: str) -> ExternalHotline | None:
+        return next((h for h in self.external_hotlines if h.key == key), None)
+
+    def is_blocked(self, number: str) -> bool:
+        """Is the caller's number blocked? Compared without the country code (see :func:`national_number`)."""
+        return national_number(number) in self.blocked_numbers
 
     def queues_for_agent(self, agent: AgentPlan) -> tuple[QueuePlan, ...]:
         """The queues an agent serves: every queue whose service line and language the agent has."""

@@ -25,7 +25,8 @@ def test_example_plan_loads() -> None:
     assert plan.entry_menu == "language"
     assert {q.name for q in plan.queues} >= {"zh-legal", "mn-psychology"}
     assert plan.menus["service"].options["2"].kind is ActionKind.QUEUE
-    assert len(plan.agents) == 8
+    assert plan.seats.base == 8 and plan.seats.maximum == 20
+    assert len(plan.agents) == 8 + len(plan.seats.standby) + 1  # the callback seat
     legal = next(a for a in plan.agents if a.extension == "1002")
     assert "zh-legal" in {q.name for q in plan.queues_for_agent(legal)}
 
