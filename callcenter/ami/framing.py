@@ -34,6 +34,8 @@ class AmiMessage:
 
     __slots__ = ("_index", "errors", "line", "pairs")
 
+    _index: dict[str, str] | None
+
     def __init__(
         self,
         pairs: list[tuple[str, str]],
@@ -43,7 +45,7 @@ class AmiMessage:
         self.pairs = pairs
         self.errors = errors
         self.line = line
-        self._index: dict[str, str] | None = None
+        self._index = None
 
     @classmethod
     def from_mapping(cls, headers: dict[str, str]) -> AmiMessage:
@@ -119,9 +121,17 @@ class AmiMessage:
 
 def parse_message(text: str, line: int | None = None) -> AmiMessage | None:
     """Parse the text of one message (without the blank line). ``None`` if it holds no line at all."""
+    split = [raw.partition(": ") for raw in text.split("\n")]
+    pairs = [(k, v) for k, sep, v in split if sep]
+    if len(pairs) == len(split):  # the fast path: every line is "Key: Value"
+        return AmiMessage(pairs, (), line)
+    return _parse_slow(text, line)
+
+
+def _parse_slow(text: str, line: int | None) -> AmiMessage | None:
     pairs: list[tuple[str, str]] = []
     errors: list[str] = []
-    append = pairs.append
+    follows = False
     for raw_line in text.split("\n"):
         key, sep, value = raw_line.partition(":")
         if sep:
@@ -129,12 +139,14 @@ def parse_message(text: str, line: int | None = None) -> AmiMessage | None:
                 value = value[1:]
             if value[-1:] == "\r":
                 value = value[:-1]
-            append((key, value))
+            pairs.append((key, value))
+            if not follows and len(pairs) == 1 and pairs[0] == ("Response", "Follows"):
+                follows = True
         elif raw_line and raw_line != "\r":
-            if pairs and pairs[0] == ("Response", "Follows"):
+            if follows:
                 # Asterisk < 14 Command output: bare lines until --END COMMAND--
                 if raw_line != _END_COMMAND:
-                    append(("Output", raw_line))
+                    pairs.append(("Output", raw_line))
             else:
                 errors.append(raw_line)
     if not pairs and not errors:
@@ -189,22 +201,38 @@ class AmiFramer:
             self._started = True
         parts = buf.split(b"\n\n")
         self._tail = parts.pop()
-        out: list[AmiMessage] = []
-        count_lines = self._count_lines
+        if not self._count_lines:
+            out: list[AmiMessage] = []
+            append = out.append
+            for raw in parts:
+                if not raw:
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    msg = self._decode(raw, None)
+                    if msg is not None:
+                        append(msg)
+                    continue
+                split = [r.partition(": ") for r in text.split("\n")]
+                pairs = [(k, v) for k, sep, v in split if sep]
+                if len(pairs) == len(split):
+                    append(AmiMessage(pairs))
+                else:
+                    msg = self._check(_parse_slow(text, None), text, None)
+                    if msg is not None:
+                        append(msg)
+            return out
+        out = []
         for raw in parts:
             if not raw:
-                if count_lines:
-                    self._line += 1
+                self._line += 1
                 continue
-            line = self._line
-            if count_lines:
-                # leading blank lines (e.g. "\n\n\n") belong to the separator
-                stripped = raw.lstrip(b"\n")
-                line += len(raw) - len(stripped)
-                self._line += raw.count(b"\n") + 2
-                msg = self._decode(stripped, line)
-            else:
-                msg = self._decode(raw, None)
+            # leading blank lines (e.g. "\n\n\n") belong to the separator
+            stripped = raw.lstrip(b"\n")
+            line = self._line + len(raw) - len(stripped)
+            self._line += raw.count(b"\n") + 2
+            msg = self._decode(stripped, line)
             if msg is not None:
                 out.append(msg)
         return out
@@ -224,7 +252,9 @@ class AmiFramer:
         except UnicodeDecodeError as exc:
             text = raw.decode("utf-8", "replace")
             self._error(line, f"invalid UTF-8 ({exc.reason}) in {text[:200]!r}")
-        msg = parse_message(text, line)
+        return self._check(parse_message(text, line), text, line)
+
+    def _check(self, msg: AmiMessage | None, text: str, line: int | None) -> AmiMessage | None:
         if msg is not None and msg.errors:
             kept: list[str] = []
             for bad in msg.errors:
