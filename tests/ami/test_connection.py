@@ -53,14 +53,9 @@ class Recorder:
         return [m.name for m in self.messages]
 
 
-def make(server: FakeAmi, rec: Recorder, **kwargs: float) -> AmiConnection:
-    options: dict[str, float] = {
-        "ping_interval": 5.0,
-        "ping_timeout": 2.0,
-        "reconnect_initial": 0.02,
-        "reconnect_max": 0.2,
-    }
-    options.update(kwargs)
+def make(
+    server: FakeAmi, rec: Recorder, *, ping_interval: float = 5.0, ping_timeout: float = 2.0
+) -> AmiConnection:
     return AmiConnection(
         "127.0.0.1",
         server.port,
@@ -68,7 +63,10 @@ def make(server: FakeAmi, rec: Recorder, **kwargs: float) -> AmiConnection:
         server.secret,
         on_message=rec.on_message,
         on_state=rec.on_state,
-        **options,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        reconnect_initial=0.02,
+        reconnect_max=0.2,
     )
 
 
