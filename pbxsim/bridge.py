@@ -1,0 +1,47 @@
+"""A two-party basic bridge and its BridgeCreate/Enter/Leave/Destroy events."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from pbxsim.channel import Channel
+from pbxsim.events import EventBus, Fields
+
+
+class Bridge:
+    def __init__(self, bus: EventBus, rng: random.Random) -> None:
+        self.bus = bus
+        self.uniqueid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        self.members: list[Channel] = []
+        bus.emit("BridgeCreate", "call", self._fields())
+
+    def _fields(self) -> Fields:
+        return [
+            ("BridgeUniqueid", self.uniqueid),
+            ("BridgeType", "basic"),
+            ("BridgeTechnology", "simple_bridge"),
+            ("BridgeCreator", "<unknown>"),
+            ("BridgeName", "<unknown>"),
+            ("BridgeNumChannels", str(len(self.members))),
+            ("BridgeVideoSourceMode", "none"),
+        ]
+
+    def enter(self, channel: Channel) -> None:
+        self.members.append(channel)
+        channel.bridge_id = self.uniqueid
+        if not self.bus.idle:
+            self.bus.emit("BridgeEnter", "call", self._fields() + channel.snapshot())
+
+    def leave(self, channel: Channel) -> None:
+        if channel not in self.members:
+            return
+        self.members.remove(channel)
+        channel.bridge_id = ""
+        if not self.bus.idle:
+            self.bus.emit("BridgeLeave", "call", self._fields() + channel.snapshot())
+
+    def destroy(self) -> None:
+        for channel in list(self.members):
+            self.leave(channel)
+        self.bus.emit("BridgeDestroy", "call", self._fields())
