@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 BANNER_PREFIX = "Asterisk Call Manager/"
 _BANNER_PREFIX_B = BANNER_PREFIX.encode()
 _END_COMMAND = "--END COMMAND--"
+#: a message longer than this without its blank line is garbage (or not AMI): dropped, not buffered forever
+MAX_MESSAGE_BYTES = 1 << 20
 
 
 class AmiMessage:
@@ -200,7 +202,11 @@ class AmiFramer:
                 self._line += 1
             self._started = True
         parts = buf.split(b"\n\n")
-        self._tail = parts.pop()
+        tail = parts.pop()
+        if len(tail) > MAX_MESSAGE_BYTES:
+            self._error(None, f"no message end after {len(tail)} bytes: dropped {tail[:120]!r}...")
+            tail = b""
+        self._tail = tail
         if not self._count_lines:
             out: list[AmiMessage] = []
             append = out.append

@@ -153,3 +153,12 @@ def test_any_split_gives_the_same_messages(
     split = frame_all(data, [c % (len(data) + 1) for c in cuts])
     assert split == whole
     assert [m.pairs for m in whole] == messages
+
+
+def test_endless_garbage_is_not_buffered_forever() -> None:
+    framer = AmiFramer()
+    for _ in range(20):
+        assert framer.feed(b"x" * 100_000) == []
+    assert framer.errors
+    [msg] = framer.feed(b"\n\nEvent: A\r\n\r\n")[-1:]
+    assert msg.name == "A"
