@@ -45,7 +45,8 @@ def test_rendering_matches_the_golden_files(example: str) -> None:
 def test_asterisk_config_is_the_rendering_of_the_example() -> None:
     for name, text in _rendered("inner-mongolia").items():
         assert (PROJECT_ROOT / "asterisk-config" / name).read_text(encoding="utf-8") == text, (
-            f"asterisk-config/{name} is stale: hotline config render config/hotline.yaml --out asterisk-config"
+            f"asterisk-config/{name} is stale: "
+            "hotline config render config/hotline.yaml --out asterisk-config"
         )
 
 
@@ -102,8 +103,8 @@ def test_queue_timeout_actions() -> None:
     plan = load_plan(PROJECT_ROOT / EXAMPLES["inner-mongolia"])
     ext = render(plan)["extensions.conf"]
     assert (
-        "exten => timeout-mn-legal,1,NoOp(mn-legal: overflow to zh-legal)\n same => n,Set(HOTLINE_QUEUE=zh-legal)"
-        in ext
+        "exten => timeout-mn-legal,1,NoOp(mn-legal: overflow to zh-legal)\n"
+        " same => n,Set(HOTLINE_QUEUE=zh-legal)" in ext
     )
     assert (
         "exten => timeout-zh-legal,1,NoOp(zh-legal: waited too long)\n same => n,Playback(zh/callback-offer)"
@@ -134,7 +135,7 @@ def test_agents_are_webrtc_endpoints_without_secrets() -> None:
     manager = _rendered("inner-mongolia")["manager.conf"]
     assert "read = agent,call,cdr,dialplan,dtmf,system,user" in manager
     assert "write = agent,call,originate,reporting" in manager
-    assert "secret =" not in manager
+    assert "\nsecret" not in manager
 
 
 def test_cdr_and_queue_log_go_to_postgresql() -> None:
