@@ -15,6 +15,7 @@ from callcenter.ami.framing import AmiMessage
 
 __all__ = [
     "ActionSender",
+    "AmiActions",
     "command",
     "core_show_channels",
     "getvar",
@@ -255,3 +256,105 @@ async def user_event(
     for key, value in (headers or {}).items():
         action.append((key, value))
     return await ami.send_action(action, as_list=False)
+
+
+class AmiActions:
+    """The same wrappers bound to one connection, positional arguments as in the issue:
+    ``actions.queue_add("q1", "PJSIP/1001", member_name="1001")``."""
+
+    def __init__(self, ami: ActionSender) -> None:
+        self.ami = ami
+
+    async def queue_add(
+        self,
+        queue: str,
+        interface: str,
+        member_name: str | None = None,
+        penalty: int | None = None,
+        *,
+        paused: bool = False,
+        state_interface: str | None = None,
+        reason: str | None = None,
+    ) -> AmiResponse:
+        return await queue_add(
+            self.ami,
+            queue=queue,
+            interface=interface,
+            member_name=member_name,
+            penalty=penalty,
+            paused=paused,
+            state_interface=state_interface,
+            reason=reason,
+        )
+
+    async def queue_remove(self, queue: str, interface: str) -> AmiResponse:
+        return await queue_remove(self.ami, queue=queue, interface=interface)
+
+    async def queue_pause(
+        self, interface: str, paused: bool, queue: str | None = None, reason: str | None = None
+    ) -> AmiResponse:
+        return await queue_pause(self.ami, interface=interface, paused=paused, queue=queue, reason=reason)
+
+    async def queue_status(self, queue: str | None = None, member: str | None = None) -> AmiResponse:
+        return await queue_status(self.ami, queue=queue, member=member)
+
+    async def queue_summary(self, queue: str | None = None) -> AmiResponse:
+        return await queue_summary(self.ami, queue=queue)
+
+    async def core_show_channels(self) -> AmiResponse:
+        return await core_show_channels(self.ami)
+
+    async def originate(
+        self,
+        channel: str,
+        *,
+        context: str | None = None,
+        exten: str | None = None,
+        priority: int | str | None = None,
+        application: str | None = None,
+        data: str | None = None,
+        caller_id: str | None = None,
+        timeout_ms: int = 30000,
+        variables: Mapping[str, str] | None = None,
+        account: str | None = None,
+        channel_id: str | None = None,
+        other_channel_id: str | None = None,
+        async_: bool = True,
+    ) -> AmiResponse:
+        return await originate(
+            self.ami,
+            channel=channel,
+            context=context,
+            exten=exten,
+            priority=priority,
+            application=application,
+            data=data,
+            caller_id=caller_id,
+            timeout_ms=timeout_ms,
+            variables=variables,
+            account=account,
+            channel_id=channel_id,
+            other_channel_id=other_channel_id,
+            async_=async_,
+        )
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> AmiResponse:
+        return await redirect(self.ami, channel=channel, context=context, exten=exten, priority=priority)
+
+    async def hangup(self, channel: str, cause: int | None = None) -> AmiResponse:
+        return await hangup(self.ami, channel=channel, cause=cause)
+
+    async def setvar(self, variable: str, value: str, channel: str | None = None) -> AmiResponse:
+        return await setvar(self.ami, variable=variable, value=value, channel=channel)
+
+    async def getvar(self, variable: str, channel: str | None = None) -> str | None:
+        return await getvar(self.ami, variable=variable, channel=channel)
+
+    async def command(self, command_line: str) -> list[str]:
+        return await command(self.ami, command=command_line)
+
+    async def ping(self) -> AmiMessage:
+        return await ping(self.ami)
+
+    async def user_event(self, name: str, headers: Mapping[str, str] | None = None) -> AmiResponse:
+        return await user_event(self.ami, name=name, headers=headers)

@@ -306,3 +306,39 @@ async def test_reconnects_when_the_server_comes_back() -> None:
             await fake2.close()
     finally:
         await conn.stop()
+
+
+async def test_bound_actions_positional(server: FakeAmi) -> None:
+    server.handlers["QueueAdd"] = lambda h, p: [
+        [("Response", "Success"), ("Message", "Added interface to queue")]
+    ]
+    server.handlers["QueuePause"] = lambda h, p: [
+        [("Response", "Success"), ("Message", "Interface paused successfully")]
+    ]
+    server.handlers["Originate"] = lambda h, p: [
+        [("Response", "Success"), ("Message", "Originate successfully queued")]
+    ]
+    rec = Recorder()
+    conn = make(server, rec)
+    bound = actions.AmiActions(conn)
+    await conn.start()
+    try:
+        await conn.wait_connected(5)
+        resp = await bound.queue_add("q1", "PJSIP/1001", member_name="1001", state_interface="PJSIP/1001")
+        assert resp.message == "Added interface to queue"
+        sent = dict(server.received[-1])
+        assert (sent["Queue"], sent["Interface"], sent["MemberName"], sent["Paused"]) == (
+            "q1",
+            "PJSIP/1001",
+            "1001",
+            "false",
+        )
+        await bound.queue_pause("PJSIP/1001", True, reason="lunch")
+        assert ("Paused", "true") in server.received[-1] and ("Reason", "lunch") in server.received[-1]
+        await bound.originate(
+            "PJSIP/1001", context="hotline-callback", exten="13800138000", variables={"A": "1"}
+        )
+        sent = dict(server.received[-1])
+        assert (sent["Async"], sent["Variable"], sent["Priority"]) == ("true", "A=1", "1")
+    finally:
+        await conn.stop()
