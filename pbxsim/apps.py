@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from pbxsim.agi_client import run_agi
 from pbxsim.bridge import Bridge
 from pbxsim.channel import ALL_DIGITS, Channel, Frame, State
-from pbxsim.endpoints import resource_of
 from pbxsim.expressions import is_true, split_args
 from pbxsim.queues import QueueEngine
 from pbxsim.runtime import Runtime
@@ -414,17 +413,15 @@ class Interpreter:
         legs: list[Channel] = []
         timers: list[asyncio.TimerHandle] = []
         for target in targets:
-            parts = target.split("/")
-            device = "/".join(parts[:2]) if len(parts) > 1 else target
-            number = parts[-1]
-            behaviour = rt.endpoints.get(resource_of(target))
+            device, number = _dial_target(target)
+            behaviour = rt.endpoints.get(number)
             if not behaviour.registered:
                 continue
             leg = rt.new_channel(
                 device, caller_num=number, context="default", exten=number, linkedid=ch.linkedid, parent=ch
             )
             leg.connected_num, leg.connected_name = ch.caller_num, ch.caller_name
-            ch.emit("DialBegin", "call", [*leg.snapshot("Dest"), ("DialString", "/".join(parts[1:]))])
+            ch.emit("DialBegin", "call", [*leg.snapshot("Dest"), ("DialString", target.partition("/")[2])])
             leg.set_state(State.RINGING)
             legs.append(leg)
             if behaviour.answers:
@@ -475,6 +472,19 @@ def _answer(winner: asyncio.Future[Channel], leg: Channel) -> Callable[[], None]
             winner.set_result(leg)
 
     return answer
+
+
+def _dial_target(target: str) -> tuple[str, str]:
+    """Dial string -> (device, number): `PJSIP/110@pstn` -> (`PJSIP/pstn`, `110`) as chan_pjsip names
+    the channel after the endpoint; `PJSIP/trunk/138...` -> (`PJSIP/trunk`, `138...`); `PJSIP/1002`."""
+    tech, _, rest = target.partition("/")
+    if "@" in rest:
+        number, _, endpoint = rest.partition("@")
+        return f"{tech}/{endpoint}", number
+    if "/" in rest:
+        endpoint, _, number = rest.partition("/")
+        return f"{tech}/{endpoint}", number
+    return target, rest
 
 
 def _float(text: str, default: float) -> float:

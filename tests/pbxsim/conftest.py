@@ -199,7 +199,9 @@ class AgiServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def write_config(tmp: Path, *, timeout: int = 2, retry: int = 1, wrapup: int = 0, strategy: str = "rrmemory") -> Path:
+def write_config(
+    tmp: Path, *, timeout: int = 2, retry: int = 1, wrapup: int = 0, strategy: str = "rrmemory"
+) -> Path:
     """extensions.conf from the project, queues.conf with short timers so that tests stay quick."""
     shutil.copy(CONFIG / "extensions.conf", tmp / "extensions.conf")
     names = ["zh-psychology", "zh-legal", "zh-family"]
