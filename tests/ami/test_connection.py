@@ -208,6 +208,7 @@ async def test_callback_exception_does_not_kill_the_link(server: FakeAmi) -> Non
 
 
 async def test_drop_fails_in_flight_action_and_reconnects(server: FakeAmi) -> None:
+    before = asyncio.all_tasks()
     got_setvar = asyncio.Event()
 
     def setvar(h: dict[str, str], p: list[tuple[str, str]]) -> None:
@@ -235,6 +236,7 @@ async def test_drop_fails_in_flight_action_and_reconnects(server: FakeAmi) -> No
         assert rec.states == [True, False, True]
     finally:
         await conn.stop()
+    assert {t for t in asyncio.all_tasks() - before if not t.done() and "Recorder" not in repr(t)} == set()
 
 
 async def test_not_connected_action_fails_fast(server: FakeAmi) -> None:
@@ -259,6 +261,7 @@ async def test_action_timeout(server: FakeAmi) -> None:
 
 
 async def test_ping_watchdog_aborts_a_wedged_link(server: FakeAmi) -> None:
+    before = asyncio.all_tasks()
     rec = Recorder()
     conn = make(server, rec, ping_interval=0.1, ping_timeout=0.3)
     await conn.start()
@@ -272,6 +275,7 @@ async def test_ping_watchdog_aborts_a_wedged_link(server: FakeAmi) -> None:
         assert conn.connected
     finally:
         await conn.stop()
+    assert {t for t in asyncio.all_tasks() - before if not t.done() and "Recorder" not in repr(t)} == set()
 
 
 async def test_reconnects_when_the_server_comes_back() -> None:
