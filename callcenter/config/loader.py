@@ -595,6 +595,9 @@ def _action(
     r: _Reader, node: Node, where: str, langs: set[str], allowed: set[ActionKind] | None = None
 ) -> MenuAction | None:
     kinds_allowed = {k.value for k in allowed} if allowed is not None else _ACTION_KEYS
+    if not isinstance(node, MappingNode):
+        r.error(node, f"{where} must be a mapping (key: value), e.g. {{queue: zh-legal}}")
+        return None
     fields = r.mapping(node, where, {*_ACTION_KEYS, "language", "priority"})
     kinds = [k for k in fields if k in _ACTION_KEYS]
     if len(kinds) != 1 or kinds[0] not in kinds_allowed:
@@ -702,9 +705,10 @@ def _agents(r: _Reader, node: Node | None, line_codes: set[str], lang_codes: set
 
 def _seats(r: _Reader, node: Node | None, extensions: set[str], root: Node) -> SeatPlan:
     fields = r.mapping(node, "seats", {"base", "max", "standby", "callback"})
+    before = len(r.problems)
     base = r.integer(fields.get("base"), "seats.base", 8, low=1, high=MAX_SEATS)
     maximum = r.integer(fields.get("max"), "seats.max", MAX_SEATS, low=1, high=MAX_SEATS)
-    if base > maximum:
+    if base > maximum and len(r.problems) == before:  # not when either was unreadable: no made-up value
         r.error(fields.get("base", node or root), f"seats.base ({base}) is above seats.max ({maximum})")
     standby = r.texts(fields.get("standby"), "seats.standby")
     for ext in standby:
@@ -768,7 +772,7 @@ def _hours(r: _Reader, node: Node | None, line_codes: set[str], checks: _Checks)
         elif day.weekday() < 5:
             r.error(
                 item,
-                f"hours.workdays: {day} is a {_DAYS[day.weekday()]}, already a working day; "
+                f"hours.workdays: {day} is a {day.strftime('%A')}, already a working day; "
                 "make-up working days are Saturdays or Sundays",
             )
         elif day in workdays:
