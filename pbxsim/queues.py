@@ -41,13 +41,10 @@ STRATEGIES = {
     "wrandom",
     "linear",
 }
-# joinempty / leavewhenempty conditions (app_queue's parse_empty_options).
-EMPTY_PRESETS = {
-    "yes": set(),
-    "no": {"penalty", "paused", "invalid", "unavailable"},
-    "strict": {"penalty", "paused", "invalid", "unavailable"},
-    "loose": {"penalty", "invalid"},
-}
+# joinempty / leavewhenempty conditions (app_queue's parse_empty_options): "strict" and "loose" are sets
+# of conditions; a plain true/false means "loose" or nothing, the other way round for joinempty.
+STRICT = {"penalty", "paused", "invalid", "unavailable"}
+LOOSE = {"penalty", "invalid"}
 
 
 def _true(value: str | None, default: bool = False) -> bool:
@@ -80,13 +77,22 @@ class QueueConfig:
     members: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
-def _empty_conditions(value: str | None) -> set[str]:
-    if value is None:
-        return set()
-    value = value.strip().lower()
-    if value in EMPTY_PRESETS:
-        return set(EMPTY_PRESETS[value])
-    return {part.strip() for part in value.split(",") if part.strip()}
+def _empty_conditions(value: str | None, *, join: bool) -> set[str]:
+    conditions: set[str] = set()
+    for option in (value or "").lower().replace(" ", "").split(","):
+        if option == "strict":
+            conditions |= STRICT
+        elif option == "loose":
+            conditions |= LOOSE
+        elif option in ("yes", "true", "y", "t", "1", "on", "no", "false", "n", "f", "0", "off"):
+            truthy = option in ("yes", "true", "y", "t", "1", "on")
+            if truthy != join:
+                conditions |= LOOSE
+            else:
+                conditions = set()
+        elif option:
+            conditions.add(option)
+    return conditions
 
 
 def parse_queues(text: str) -> tuple[dict[str, str], dict[str, QueueConfig]]:
@@ -114,9 +120,9 @@ def parse_queues(text: str) -> tuple[dict[str, str], dict[str, QueueConfig]]:
             elif key == "maxlen":
                 cfg.maxlen = int(_float(value, 0))
             elif key == "joinempty":
-                cfg.joinempty = _empty_conditions(value)
+                cfg.joinempty = _empty_conditions(value, join=True)
             elif key == "leavewhenempty":
-                cfg.leavewhenempty = _empty_conditions(value)
+                cfg.leavewhenempty = _empty_conditions(value, join=False)
             elif key == "weight":
                 cfg.weight = int(_float(value, 0))
             elif key == "ringinuse":

@@ -74,7 +74,7 @@ class AmiClient:
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         return action_id
 
-    async def wait_for(self, predicate: Callable[[Msg], bool], timeout: float = 5.0, start: int = 0) -> Msg:
+    async def wait_for(self, predicate: Callable[[Msg], bool], limit: float = 5.0, start: int = 0) -> Msg:
         async def find() -> Msg:
             async with self._changed:
                 index = start
@@ -87,12 +87,10 @@ class AmiClient:
                         raise ConnectionError("AMI connection closed")
                     await self._changed.wait()
 
-        return await asyncio.wait_for(find(), timeout)
+        return await asyncio.wait_for(find(), limit)
 
-    async def response(self, action_id: str, timeout: float = 5.0) -> Msg:
-        return await self.wait_for(
-            lambda m: get(m, "ActionID") == action_id and m[0][0] == "Response", timeout
-        )
+    async def response(self, action_id: str, limit: float = 5.0) -> Msg:
+        return await self.wait_for(lambda m: get(m, "ActionID") == action_id and m[0][0] == "Response", limit)
 
     async def action(self, action: str, **fields: str) -> Msg:
         return await self.response(self.send(action, **fields))
@@ -130,24 +128,24 @@ class AgiConn:
             key, _, value = line.rstrip("\n").partition(": ")
             self.headers[key] = value
 
-    async def line(self, timeout: float = 5.0) -> str:
-        raw = await asyncio.wait_for(self.reader.readline(), timeout)
+    async def line(self, limit: float = 5.0) -> str:
+        raw = await asyncio.wait_for(self.reader.readline(), limit)
         text = raw.decode()
         self.received.append(text)
         return text
 
-    async def cmd(self, command: str, timeout: float = 10.0) -> str:
+    async def cmd(self, command: str, limit: float = 10.0) -> str:
         """Send a command, return its reply (skipping a HANGUP notice that may come first)."""
         self.writer.write((command + "\n").encode())
         while True:
-            reply = await self.line(timeout)
+            reply = await self.line(limit)
             if reply == "":
                 raise ConnectionError("AGI client closed")
             if reply.strip() == "HANGUP":
                 continue
             if reply.startswith("520-"):
                 while not reply.startswith("520 "):
-                    reply = await self.line(timeout)
+                    reply = await self.line(limit)
             return reply.rstrip("\n")
 
     def close(self) -> None:

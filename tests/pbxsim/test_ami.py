@@ -140,7 +140,7 @@ async def test_events_off_and_slow_client_dropped(config_dir: Path, sim_factory:
     await loud.login()
     for i in range(6000):
         loud.send("UserEvent", UserEvent="Flood", Payload="x" * 2000, Seq=str(i))
-    await loud.wait_for(lambda m: get(m, "Seq") == "5999" and get(m, "Event") == "UserEvent", timeout=20)
+    await loud.wait_for(lambda m: get(m, "Seq") == "5999" and get(m, "Event") == "UserEvent", limit=20)
     assert len(sim.ami.sessions) == 2  # the stuck client is gone
     assert not any(get(m, "Event") == "UserEvent" for m in quiet.messages)
     writer.close()
