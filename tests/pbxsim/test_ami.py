@@ -147,3 +147,25 @@ async def test_events_off_and_slow_client_dropped(config_dir: Path, sim_factory:
     await quiet.close()
     await loud.close()
     del reader
+
+
+async def test_originate_async_and_getvar(config_dir: Path, sim_factory: SimFactory) -> None:
+    sim = await sim_factory(config_dir, NO_AGI)
+    ami = await AmiClient.connect(sim.ami_port)
+    await ami.login()
+    queued = await ami.action(
+        "Originate", Channel="PJSIP/1002", Application="Wait", Data="0.1", Async="true",
+        CallerID='"Callback" <12355>', ActionID="orig-1",
+    )  # fmt: skip
+    assert get(queued, "Message") == "Originate successfully queued"
+    response = await ami.wait_for(lambda m: get(m, "Event") == "OriginateResponse")
+    assert get(response, "ActionID") == "orig-1" and get(response, "Response") == "Success"
+    assert get(response, "Reason") == "4" and get(response, "Channel").startswith("PJSIP/1002-")
+    hangup = await ami.wait_for(lambda m: get(m, "Event") == "Hangup")
+    assert get(hangup, "Uniqueid") == get(response, "Uniqueid")
+    assert get(await ami.action("Setvar", Variable="G1", Value="v"), "Message") == "Variable Set"
+    got = await ami.action("Getvar", Variable="G1")
+    assert get(got, "Variable") == "G1" and get(got, "Value") == "v"
+    nochan = await ami.action("Hangup", Channel="PJSIP/none-00000001")
+    assert get(nochan, "Message") == "No such channel"
+    await ami.close()

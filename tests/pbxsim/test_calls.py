@@ -102,9 +102,9 @@ async def test_answered_call(config_dir: Path, sim_factory: SimFactory) -> None:
     dtmf = by_name["DTMFEnd"]
     assert get(dtmf, "Digit") == "1" and get(dtmf, "Direction") == "Received" and get(dtmf, "DurationMs")
     assert [k for k, _ in by_name["QueueCallerJoin"]][:17] == [
-        "Event", "Privilege", "Timestamp", "Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum",
-        "CallerIDName", "ConnectedLineNum", "ConnectedLineName", "Language", "AccountCode", "Context", "Exten",
-        "Priority", "Uniqueid", "Linkedid",
+        "Event", "Privilege", "Timestamp", "Channel", "ChannelState", "ChannelStateDesc",
+        "CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName", "Language",
+        "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
     ]  # fmt: skip
     varsets = {get(m, "Variable"): get(m, "Value") for m in events if get(m, "Event") == "VarSet"}
     assert varsets["HOTLINE_QUEUE"] == "zh-legal" and varsets["AGISTATUS"] == "SUCCESS"
