@@ -6,23 +6,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from callcenter.ami.actions import AmiActions
-from callcenter.ami.connection import AmiConnection
-from callcenter.ami.events import TranslationError, translate
-from callcenter.ami.framing import AmiMessage
+from callcenter.ami.connection import AmiConnection, AmiError
 from callcenter.config.loader import load_plan
 from callcenter.db.engine import Database, open_database
 from callcenter.db.plan_sync import store_plan
 from callcenter.db.writer import CallWriter
 from callcenter.desk import AgentDesk
-from callcenter.live.model import CallChanged, CallEnded, LiveModel
+from callcenter.live.feed import LiveFeed, rebuild
+from callcenter.live.model import CallChanged, CallDropped, CallEnded, Change, LiveModel
 from callcenter.settings import AmiTarget, Settings
 from ivr.agi.server import FastAgiServer
 from ivr.session import make_ivr_route
@@ -38,12 +39,13 @@ class Hotline:
         self.plan: HotlinePlan | None = None
         self.db: Database | None = None
         self.model = LiveModel()
+        self.feed = LiveFeed(self.model, self._on_changes)
         self.writer: CallWriter | None = None
         self.agi: FastAgiServer | None = None
         self.ami: AmiConnection | None = None
         self.actions: AmiActions | None = None
         self.desk: AgentDesk | None = None
-        self.dropped_events = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- life -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -61,6 +63,7 @@ class Hotline:
                 header_timeout=self.settings.agi_header_timeout,
             )
             await self.agi.start()
+            self._spawn(self._sweep_forever(), "live-model-sweep")
             target = self.settings.ami_target
             if target is not None:
                 await self.connect_ami(target)
@@ -76,7 +79,8 @@ class Hotline:
             target.port,
             target.username,
             target.secret,
-            on_message=self._on_ami_message,
+            on_message=self.feed.on_message,
+            on_state=self._on_ami_state,
             ping_interval=self.settings.ami_ping_interval,
             ping_timeout=self.settings.ami_ping_timeout,
         )
@@ -87,6 +91,10 @@ class Hotline:
 
     async def stop(self) -> None:
         """Stop in the reverse order of start; every owned task ends here."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.ami is not None:
             await self.ami.stop()
             self.ami = None
@@ -105,18 +113,38 @@ class Hotline:
         assert self.plan is not None
         return self.plan
 
-    def _on_ami_message(self, message: AmiMessage) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_ami_state(self, connected: bool) -> None:
+        if connected and self.ami is not None:
+            # After (re)connecting, learn the calls and queues already up (a restart, a dropped link).
+            self._spawn(self._rebuild(), "ami-rebuild")
+
+    async def _rebuild(self) -> None:
+        if self.ami is None:
+            return
         try:
-            event = translate(message)
-        except TranslationError as exc:
-            self.dropped_events += 1
-            log.warning("dropped a malformed AMI event: %s", exc)
+            items = await rebuild(self.ami, self.feed)
+        except AmiError as exc:
+            log.warning("could not rebuild live state after connecting: %s", exc)
+        else:
+            log.info("live state rebuilt from %d AMI list items", items)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            self._on_changes(self.model.sweep(time.time()))
+
+    def _on_changes(self, changes: list[Change]) -> None:
+        writer = self.writer
+        if writer is None:
             return
-        if event is None:
-            return
-        for change in self.model.apply(event, received_at=time.time()):
-            if isinstance(change, CallChanged | CallEnded) and self.writer is not None:
-                self.writer.submit(change.record)
+        for change in changes:
+            if isinstance(change, CallChanged | CallEnded | CallDropped):
+                writer.submit(change.record)
 
     @property
     def ami_connected(self) -> bool:

@@ -35,24 +35,34 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--agi-port", type=int, help="FastAGI port (default 4573)")
 
     sim = sub.add_parser("sim", help="run the simulated PBX alone", add_help=False)
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="options of the simulator (see hotline sim --help)")
+    sim.add_argument(
+        "sim_args", nargs=argparse.REMAINDER, help="options of the simulator (see hotline sim --help)"
+    )
 
     demo = sub.add_parser("demo", help="the whole hotline on the simulator; pages on http://127.0.0.1:8355")
-    demo.add_argument("--calls-per-minute", type=float, default=12.0, help="simulated arrival rate (default 12)")
+    demo.add_argument(
+        "--calls-per-minute", type=float, default=6.0, help="simulated arrival rate (default 6)"
+    )
     demo.add_argument("--agents", type=int, default=8, help="agents logged in at start (default 8)")
     demo.add_argument("--seed", type=int, default=12355, help="seed of the simulated traffic")
     demo.add_argument("--http-port", type=int, default=8355)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
-    db_sub.add_parser("upgrade", help="apply every migration (starts the embedded server without DATABASE_URL)")
+    db_sub.add_parser(
+        "upgrade", help="apply every migration (starts the embedded server without DATABASE_URL)"
+    )
 
     ami = sub.add_parser("ami", help="AMI tools")
     ami_sub = ami.add_subparsers(dest="ami_command", metavar="SUBCOMMAND", required=True)
     replay = ami_sub.add_parser("replay", help="replay an AMI capture through the live model")
     replay.add_argument("file", type=Path)
-    replay.add_argument("--format", choices=["raw", "json"], default="raw",
-                        help="raw: the wire as a client receives it (default); json: a list of event objects")
+    replay.add_argument(
+        "--format",
+        choices=["raw", "json"],
+        default="raw",
+        help="raw: the wire as a client receives it (default); json: a list of event objects",
+    )
 
     config = sub.add_parser("config", help="the hotline.yaml file")
     config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
@@ -66,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["sim"]:  # the simulator parses its own options
         from pbxsim.__main__ import main as sim_main
 
-        return sim_main(argv[1:])
+        code: int = sim_main(argv[1:])
+        return code
     parser = _parser()
     args = parser.parse_args(argv)
     settings = load_settings()

@@ -22,10 +22,14 @@ log = logging.getLogger(__name__)
 
 async def serve(settings: Settings) -> int:
     if settings.ami_target is None:
-        log.warning("AMI_URL is not set: the service runs without a PBX (use `hotline demo` for the simulator)")
+        log.warning(
+            "AMI_URL is not set: the service runs without a PBX (use `hotline demo` for the simulator)"
+        )
     app = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+        )
     )
     await server.serve()
     return 0
@@ -40,8 +44,9 @@ async def db_upgrade(settings: Settings) -> int:
 
 async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed: int) -> int:
     """Embedded PostgreSQL + simulator + service + agents + steady calls, until Ctrl-C."""
+    from pbxsim.endpoints import AgentBehaviour
     from pbxsim.pbx import PbxSimulator
-    from pbxsim.traffic import TrafficGenerator
+    from pbxsim.traffic import TrafficGenerator, TrafficProfile
 
     secret = "demo-secret"
     hotline = Hotline(settings)
@@ -54,8 +59,10 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
         ami_users={"hotline": secret},
         globals={"HOTLINE_AGI": f"agi://127.0.0.1:{hotline.agi.port}/ivr"},
         seed=seed,
+        default_agent=AgentBehaviour(answer_after=3.0, talk_seconds=90.0),
     )
     traffic: TrafficGenerator | None = None
+    traffic_task: asyncio.Task[object] | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -64,20 +71,26 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
     server_task: asyncio.Task[None] | None = None
     try:
         await sim.start()
-        await hotline.connect_ami(AmiTarget(host="127.0.0.1", port=sim.ami_port, username="hotline", secret=secret))
+        await hotline.connect_ami(
+            AmiTarget(host="127.0.0.1", port=sim.ami_port, username="hotline", secret=secret)
+        )
         assert hotline.ami is not None and hotline.desk is not None
         await hotline.ami.wait_connected(10)
         for agent in hotline.plan.agents[:agents] if hotline.plan else ():
             await hotline.desk.log_in(agent.extension)
-        traffic = TrafficGenerator(sim, rate_per_second=calls_per_minute / 60.0, seed=seed)
-        await traffic.start()
+        traffic = TrafficGenerator(
+            sim, calls_per_minute / 60.0, seed=seed, profile=TrafficProfile(talk=(20.0, 120.0))
+        )
+        traffic_task = asyncio.create_task(traffic.run(), name="demo-traffic")
         app = create_app(settings, hotline=hotline)
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning")
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         server_task = asyncio.create_task(server.serve(), name="http")
-        print(f"12355 demo running: http://{settings.http_host}:{settings.http_port}  (Ctrl-C to stop)", flush=True)
+        print(
+            f"12355 demo running: http://{settings.http_host}:{settings.http_port}  (Ctrl-C to stop)",
+            flush=True,
+        )
         stopped = asyncio.create_task(stop.wait(), name="wait-for-ctrl-c")
         await asyncio.wait({stopped, server_task}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
@@ -88,8 +101,9 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
             server.should_exit = True
             with suppress(asyncio.CancelledError):
                 await server_task
-        if traffic is not None:
-            await traffic.stop()
+        if traffic is not None and traffic_task is not None:
+            traffic.stop()
+            await traffic_task
         await hotline.stop()
         await sim.stop()
     print("12355 demo stopped cleanly", flush=True)

@@ -643,7 +643,7 @@ class QueueEngine:
             caller.observer.on_queue_leave(caller, queue.name, status.lower())
         return 0
 
-    async def _connect(  # noqa: PLR0917 - internal, called once
+    async def _connect(
         self,
         queue: Queue,
         entry: Entry,

@@ -53,7 +53,7 @@ class PlacedCall:
     channel: Channel
     finished: asyncio.Future[CallOutcome]
 
-    async def wait_finished(self, timeout: float | None = None) -> CallOutcome:  # noqa: ASYNC109
+    async def wait_finished(self, timeout: float | None = None) -> CallOutcome:
         """The outcome, waiting at most `timeout` seconds (the public API the brief asked for)."""
         return await asyncio.wait_for(asyncio.shield(self.finished), timeout)
 

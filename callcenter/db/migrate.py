@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alembic import command
 from callcenter.settings import PROJECT_ROOT
 
 

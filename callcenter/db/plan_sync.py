@@ -33,7 +33,10 @@ async def store_plan(sessions: async_sessionmaker[AsyncSession], plan: HotlinePl
                 stmt.on_conflict_do_update(
                     index_elements=[Agent.extension],
                     set_={
-                        **{k: stmt.excluded[k] for k in ("name", "interface", "skills", "languages", "active")},
+                        **{
+                            k: stmt.excluded[k]
+                            for k in ("name", "interface", "skills", "languages", "active")
+                        },
                         "updated_at": func.now(),
                     },
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from contextlib import suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,10 +67,8 @@ class CallWriter:
             except TimeoutError:
                 log.error("call writer stopped with %d calls unwritten (database unavailable)", self.pending)
         self._task.cancel()
-        try:
+        with suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
         self._task = None
 
     async def drained(self, timeout: float = 10.0) -> None:
@@ -88,7 +87,7 @@ class CallWriter:
                         await upsert_calls(session, list(batch.values()))
                 except (OSError, TimeoutError) as exc:
                     self._backoff_log(exc, len(batch))
-                except Exception as exc:  # noqa: BLE001 — any DB error: keep the records, retry later
+                except Exception as exc:
                     if not _is_connection_error(exc):
                         log.exception("writing %d calls failed; will retry", len(batch))
                     else:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +12,8 @@ from fastapi.staticfiles import StaticFiles
 
 from callcenter.ami.connection import AmiActionError, AmiDisconnected
 from callcenter.app import Hotline
-from callcenter.db.engine import Database
 from callcenter.db.calls import CallFilter, get_call, list_attempts, list_calls
+from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.schemas import (
     AttemptOut,
@@ -65,8 +64,14 @@ async def calls(
 ) -> list[CallOut]:
     rows = await list_calls(
         _db(hotline).sessions,
-        CallFilter(limit=limit, offset=offset, queue=queue, disposition=disposition,
-                   caller_number=caller_number, since=since),
+        CallFilter(
+            limit=limit,
+            offset=offset,
+            queue=queue,
+            disposition=disposition,
+            caller_number=caller_number,
+            since=since,
+        ),
     )
     return [CallOut.model_validate(row) for row in rows]
 
@@ -81,30 +86,44 @@ async def call_detail(hotline: HotlineDep, linkedid: str) -> CallDetailOut:
     return CallDetailOut(**CallOut.model_validate(row).model_dump(), attempts=attempts)
 
 
+MEMBER_STATUS = {
+    0: "unknown",
+    1: "not-in-use",
+    2: "in-use",
+    3: "busy",
+    4: "invalid",
+    5: "unavailable",
+    6: "ringing",
+    7: "ring-in-use",
+    8: "on-hold",
+}
+
+
 @api.get("/queues", response_model=list[QueueOut], summary="Live queues: waiting callers and members")
 async def queues(hotline: HotlineDep) -> list[QueueOut]:
-    now = time.time()
-    plan = hotline.plan
-    planned = {q.name: q for q in plan.queues} if plan else {}
+    now = datetime.now(UTC)
+    planned = {q.name: q for q in hotline.plan.queues} if hotline.plan else {}
     live = {snap.name: snap for snap in hotline.model.queue_snapshots()}
     out = []
-    for name in [*planned, *(n for n in live if n not in planned)]:
+    for name in [*planned, *(n for n in sorted(live) if n not in planned)]:
         snap = live.get(name)
         qplan = planned.get(name)
         callers = [
             WaitingCallerOut(
-                linkedid=c.linkedid,
+                linkedid=c.linkedid or c.uniqueid,
                 caller_number=c.caller_number,
-                priority=c.priority,
-                waiting_seconds=None if c.joined_at is None else max(0.0, now - c.joined_at),
+                priority=c.priority or 0,
+                waiting_seconds=None
+                if c.joined_at is None
+                else max(0.0, (now - c.joined_at).total_seconds()),
             )
-            for c in (snap.callers if snap else ())
+            for c in (snap.waiting if snap else ())
         ]
         members = [
             MemberOut(
                 interface=m.interface,
-                name=m.name,
-                status=m.status,
+                name=m.member_name,
+                status=MEMBER_STATUS.get(m.status if m.status is not None else 0, "unknown"),
                 paused=m.paused,
                 in_call=m.in_call,
                 calls_taken=m.calls_taken,

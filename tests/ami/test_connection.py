@@ -45,7 +45,7 @@ class Recorder:
         async with self._cond:
             self._cond.notify_all()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout), self._cond:
             await self._cond.wait_for(predicate)
 

@@ -3,6 +3,7 @@ is away."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -29,10 +30,21 @@ async def test_newest_snapshot_wins_and_each_call_is_one_row(database: Database)
     await writer.start()
     try:
         writer.submit(_record("1.1", queue="zh-legal"))
-        writer.submit(_record("1.1", queue="zh-legal", disposition=Disposition.ANSWERED, agent="1002",
-                              wait_seconds=3.0, talk_seconds=42.0,
-                              attempts=[AgentAttempt(1, "zh-legal", "1002", "PJSIP/1002", T0,
-                                                     AttemptOutcome.COMPLETED, talk_seconds=42.0)]))
+        writer.submit(
+            _record(
+                "1.1",
+                queue="zh-legal",
+                disposition=Disposition.ANSWERED,
+                agent="1002",
+                wait_seconds=3.0,
+                talk_seconds=42.0,
+                attempts=[
+                    AgentAttempt(
+                        1, "zh-legal", "1002", "PJSIP/1002", T0, AttemptOutcome.COMPLETED, talk_seconds=42.0
+                    )
+                ],
+            )
+        )
         writer.submit(_record("1.2", disposition=Disposition.IVR_HANGUP))
         await writer.drained()
         # The same finished call again (a replay, a retry) changes nothing.
@@ -81,6 +93,4 @@ async def _count(session: AsyncSession) -> int:
 
 
 async def _tick() -> None:
-    import asyncio
-
     await asyncio.sleep(0.02)

@@ -15,8 +15,9 @@ from callcenter.config.loader import load_plan
 from callcenter.db.calls import get_call
 from callcenter.db.models import Call
 from callcenter.settings import PROJECT_ROOT, AmiTarget, load_settings
+from pbxsim.endpoints import AgentBehaviour
+from pbxsim.events import Event
 from pbxsim.pbx import PbxSimulator
-from pbxsim.scripts import AgentBehaviour
 from routing.plan import HotlinePlan
 
 T = TypeVar("T")
@@ -58,6 +59,20 @@ class Rig:
 
         return await eventually(probe, timeout, f"call {linkedid} to be recorded as finished")
 
+    def prompts_heard(self) -> Callable[[str], list[str]]:
+        """Start recording the prompts the IVR plays (as AMI shows them); call the result with a channel's
+        Uniqueid to get that channel's prompts in order."""
+        heard: dict[str, list[str]] = {}
+
+        def listen(event: Event) -> None:
+            if event.name == "AGIExecStart":
+                words = event.get("Command").split()
+                if words[:2] in (["GET", "DATA"], ["STREAM", "FILE"]) and len(words) > 2:
+                    heard.setdefault(event.get("Uniqueid"), []).append(words[2].strip('"'))
+
+        self.sim.add_listener(listen)
+        return lambda uniqueid: heard.get(uniqueid, [])
+
     async def log_in(self, *extensions: str) -> None:
         assert self.hotline.desk is not None
         for extension in extensions:
@@ -93,7 +108,9 @@ async def hotline_on_simulator(
     )
     try:
         await sim.start()
-        await hotline.connect_ami(AmiTarget(host="127.0.0.1", port=sim.ami_port, username="hotline", secret=SECRET))
+        await hotline.connect_ami(
+            AmiTarget(host="127.0.0.1", port=sim.ami_port, username="hotline", secret=SECRET)
+        )
         assert hotline.ami is not None
         await hotline.ami.wait_connected(10)
         yield Rig(hotline, sim)
