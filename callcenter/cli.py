@@ -19,6 +19,7 @@ commands:
   db upgrade   bring the database schema to the newest version
   ami replay   read an AMI capture and print one JSON line per call
   config check check a hotline.yaml and list every problem as FILE:LINE:COL: message
+  config render  write extensions.conf, queues.conf, pjsip.conf, manager.conf, … from a hotline.yaml
 """
 
 
@@ -68,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
     check = config_sub.add_parser("check", help="check a file and list every problem")
     check.add_argument("file", type=Path)
+    render = config_sub.add_parser(
+        "render", help="render the Asterisk configuration from a file", add_help=False
+    )
+    render.add_argument("render_args", nargs=argparse.REMAINDER, help="FILE --out DIR [--agi-url URL]")
     return parser
 
 
@@ -119,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return replay_main([str(args.file), "--format", args.format])
     if args.command == "config":
+        if args.config_command == "render":
+            from callcenter.config.render import render_main
+
+            return render_main(args.render_args)
         return _config_check(args.file)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from callcenter.ami.connection import AmiActionError, AmiDisconnected
 from callcenter.app import Hotline
+from callcenter.config.menu_tree import menu_tree_html
 from callcenter.db.calls import CallFilter, get_call, list_attempts, list_calls
 from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
@@ -168,6 +169,13 @@ def install_routes(app: FastAPI) -> None:
             ami_connected=hotline.ami_connected,
             database_pending_writes=hotline.writer.pending if hotline.writer else 0,
         )
+
+    @app.get("/menu", include_in_schema=False, response_class=HTMLResponse)
+    async def menu_tree(hotline: HotlineDep) -> HTMLResponse:
+        """What callers will hear: the menu tree per language, drawn from the plan the IVR runs."""
+        if hotline.plan is None:
+            raise HTTPException(503, "the hotline plan is not loaded yet")
+        return HTMLResponse(menu_tree_html(hotline.plan))
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
