@@ -17,6 +17,8 @@ from fastapi import FastAPI
 
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.connection import AmiConnection, AmiError
+from callcenter.auth.roles import LoginLimiter
+from callcenter.auth.store import UserStore
 from callcenter.config.loader import load_plan
 from callcenter.db.engine import Database, open_database
 from callcenter.db.plan_sync import store_plan
@@ -46,6 +48,8 @@ class Hotline:
         self.actions: AmiActions | None = None
         self.desk: AgentDesk | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.users: UserStore | None = None
+        self.login_limiter = LoginLimiter()
 
     # -- life -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -54,6 +58,7 @@ class Hotline:
         self.db = await open_database(self.settings.database_url, self.settings.data_dir)
         try:
             await store_plan(self.db.sessions, self.plan)
+            self.users = UserStore(self.db.sessions, session_hours=self.settings.session_hours)
             self.writer = CallWriter(self.db.sessions)
             await self.writer.start()
             self.agi = FastAgiServer(

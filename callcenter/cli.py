@@ -18,6 +18,7 @@ commands:
   demo         the whole hotline: embedded PostgreSQL, simulator, service, 8 agents, steady calls
   db upgrade   bring the database schema to the newest version
   ami replay   read an AMI capture and print one JSON line per call
+  user         add | passwd | disable the people who log in
   config check check a hotline.yaml and list every problem as FILE:LINE:COL: message
   config render  write extensions.conf, queues.conf, pjsip.conf, manager.conf, … from a hotline.yaml
 """
@@ -64,6 +65,25 @@ def _parser() -> argparse.ArgumentParser:
         default="raw",
         help="raw: the wire as a client receives it (default); json: a list of event objects",
     )
+
+    user = sub.add_parser("user", help="people who log in to the pages")
+    user_sub = user.add_subparsers(dest="user_command", metavar="SUBCOMMAND", required=True)
+    add = user_sub.add_parser("add", help="create a user (asks for the password, or reads it from stdin)")
+    add.add_argument("username")
+    add.add_argument(
+        "--role",
+        required=True,
+        help="comma-separated: agent, callback-agent, supervisor, ops, unit-staff, admin",
+    )
+    add.add_argument("--name", help="display name")
+    add.add_argument("--extension", help="the agent's extension")
+    add.add_argument("--unit", help="organisation unit code of city/county staff")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd = user_sub.add_parser("passwd", help="set a user's password (ends their sessions)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    disable = user_sub.add_parser("disable", help="disable a user (ends their sessions)")
+    disable.add_argument("username")
 
     config = sub.add_parser("config", help="the hotline.yaml file")
     config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
@@ -123,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         from callcenter.replay import main as replay_main
 
         return replay_main([str(args.file), "--format", args.format])
+    if args.command == "user":
+        from callcenter.users_cli import user_command
+
+        return asyncio.run(user_command(settings, args))
     if args.command == "config":
         if args.config_command == "render":
             from callcenter.config.render import render_main

@@ -14,10 +14,27 @@ from contextlib import suppress
 import uvicorn
 
 from callcenter.app import Hotline, create_app
+from callcenter.auth.roles import parse_roles
 from callcenter.db.engine import open_database
 from callcenter.settings import AmiTarget, Settings
 
 log = logging.getLogger(__name__)
+DEMO_PASSWORD = "12355-demo"
+
+
+async def _demo_users(hotline: Hotline) -> None:
+    """The demo's accounts, one per role, and one per simulated agent."""
+    assert hotline.users is not None and hotline.plan is not None
+    for name, roles in (("supervisor", "supervisor"), ("admin", "admin"), ("ops", "ops")):
+        await hotline.users.ensure(name, DEMO_PASSWORD, parse_roles(roles))
+    for agent in hotline.plan.agents:
+        await hotline.users.ensure(
+            f"agent{agent.extension}",
+            DEMO_PASSWORD,
+            parse_roles("agent"),
+            display_name=agent.name,
+            extension=agent.extension,
+        )
 
 
 async def serve(settings: Settings) -> int:
@@ -78,6 +95,7 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
         await hotline.ami.wait_connected(10)
         for agent in hotline.plan.agents[:agents] if hotline.plan else ():
             await hotline.desk.log_in(agent.extension)
+        await _demo_users(hotline)
         traffic = TrafficGenerator(
             sim, calls_per_minute / 60.0, seed=seed, profile=TrafficProfile(talk=(20.0, 120.0))
         )

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     ami_ping_timeout: float = 5.0
 
     log_level: str = "INFO"
+    cookie_secure: bool = False  # set true behind HTTPS so the session cookie is never sent in clear
+    session_hours: float = 12.0
 
     @field_validator("database_url")
     @classmethod

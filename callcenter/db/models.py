@@ -123,3 +123,33 @@ class Queue(Base):
     max_wait_seconds: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+class User(Base):
+    """A person who logs in to the pages: agent, supervisor, ops, city/county staff, admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    roles: Mapped[str] = mapped_column(String(256))  # comma-separated callcenter.auth.roles.Role values
+    extension: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    last_login_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class UserSession(Base):
+    """A login session; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(TS)
+
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)

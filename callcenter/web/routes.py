@@ -12,10 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from callcenter.ami.connection import AmiActionError, AmiDisconnected
 from callcenter.app import Hotline
+from callcenter.auth.roles import OPERATORS, STAFF, SUPERVISORS, Principal, Role, mask_number
 from callcenter.config.menu_tree import menu_tree_html
 from callcenter.db.calls import CallFilter, get_call, list_attempts, list_calls
 from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
+from callcenter.web.auth import require
+from callcenter.web.auth import router as auth_router
 from callcenter.web.schemas import (
     AttemptOut,
     CallDetailOut,
@@ -36,6 +39,9 @@ def get_hotline(request: Request) -> Hotline:
 
 
 HotlineDep = Annotated[Hotline, Depends(get_hotline)]
+CallViewer = Annotated[Principal, Depends(require(SUPERVISORS | OPERATORS))]
+QueueViewer = Annotated[Principal, Depends(require(STAFF | OPERATORS))]
+DeskUser = Annotated[Principal, Depends(require({Role.AGENT, Role.CALLBACK_AGENT} | SUPERVISORS))]
 
 
 def _db(hotline: Hotline) -> Database:
@@ -53,9 +59,22 @@ def _desk(hotline: Hotline) -> AgentDesk:
 api = APIRouter(prefix="/api")
 
 
+def _masked(call: CallOut, principal: Principal) -> CallOut:
+    if principal.sees_full_numbers:
+        return call
+    return call.model_copy(update={"caller_number": mask_number(call.caller_number)})
+
+
+def _own_desk_only(principal: Principal, extension: str) -> None:
+    """Agents work their own seat; supervisors may act on any."""
+    if not principal.has_any(SUPERVISORS) and principal.extension != extension:
+        raise HTTPException(403, f"you are logged in at extension {principal.extension}, not {extension}")
+
+
 @api.get("/calls", response_model=list[CallOut], summary="Recent calls, newest first")
 async def calls(
     hotline: HotlineDep,
+    principal: CallViewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     queue: str | None = None,
@@ -74,17 +93,18 @@ async def calls(
             since=since,
         ),
     )
-    return [CallOut.model_validate(row) for row in rows]
+    return [_masked(CallOut.model_validate(row), principal) for row in rows]
 
 
 @api.get("/calls/{linkedid}", response_model=CallDetailOut, responses={404: {"model": ErrorOut}})
-async def call_detail(hotline: HotlineDep, linkedid: str) -> CallDetailOut:
+async def call_detail(hotline: HotlineDep, principal: CallViewer, linkedid: str) -> CallDetailOut:
     db = _db(hotline)
     row = await get_call(db.sessions, linkedid)
     if row is None:
         raise HTTPException(404, f"no call with linkedid {linkedid!r}")
     attempts = [AttemptOut.model_validate(a) for a in await list_attempts(db.sessions, linkedid)]
-    return CallDetailOut(**CallOut.model_validate(row).model_dump(), attempts=attempts)
+    call = _masked(CallOut.model_validate(row), principal)
+    return CallDetailOut(**call.model_dump(), attempts=attempts)
 
 
 MEMBER_STATUS = {
@@ -101,7 +121,7 @@ MEMBER_STATUS = {
 
 
 @api.get("/queues", response_model=list[QueueOut], summary="Live queues: waiting callers and members")
-async def queues(hotline: HotlineDep) -> list[QueueOut]:
+async def queues(hotline: HotlineDep, principal: QueueViewer) -> list[QueueOut]:
     now = datetime.now(UTC)
     planned = {q.name: q for q in hotline.plan.queues} if hotline.plan else {}
     live = {snap.name: snap for snap in hotline.model.queue_snapshots()}
@@ -112,7 +132,9 @@ async def queues(hotline: HotlineDep) -> list[QueueOut]:
         callers = [
             WaitingCallerOut(
                 linkedid=c.linkedid or c.uniqueid,
-                caller_number=c.caller_number,
+                caller_number=c.caller_number
+                if principal.sees_full_numbers
+                else mask_number(c.caller_number),
                 priority=c.priority or 0,
                 waiting_seconds=None
                 if c.joined_at is None
@@ -148,18 +170,21 @@ async def queues(hotline: HotlineDep) -> list[QueueOut]:
 
 
 @api.post("/agents/{extension}/login", summary="Put an agent into their queues (AMI QueueAdd)")
-async def agent_login(hotline: HotlineDep, extension: str) -> dict[str, object]:
+async def agent_login(hotline: HotlineDep, principal: DeskUser, extension: str) -> dict[str, object]:
+    _own_desk_only(principal, extension)
     result = await _desk(hotline).log_in(extension)
     return {"extension": result.extension, "queues": list(result.queues)}
 
 
 @api.post("/agents/{extension}/logout", summary="Take an agent out of their queues (AMI QueueRemove)")
-async def agent_logout(hotline: HotlineDep, extension: str) -> dict[str, object]:
+async def agent_logout(hotline: HotlineDep, principal: DeskUser, extension: str) -> dict[str, object]:
+    _own_desk_only(principal, extension)
     result = await _desk(hotline).log_out(extension)
     return {"extension": result.extension, "queues": list(result.queues)}
 
 
 def install_routes(app: FastAPI) -> None:
+    app.include_router(auth_router)
     app.include_router(api)
 
     @app.get("/healthz", response_model=HealthOut, tags=["ops"])
@@ -171,11 +196,17 @@ def install_routes(app: FastAPI) -> None:
         )
 
     @app.get("/menu", include_in_schema=False, response_class=HTMLResponse)
-    async def menu_tree(hotline: HotlineDep) -> HTMLResponse:
+    async def menu_tree(
+        hotline: HotlineDep, _p: Annotated[Principal, Depends(require(OPERATORS | SUPERVISORS))]
+    ) -> HTMLResponse:
         """What callers will hear: the menu tree per language, drawn from the plan the IVR runs."""
         if hotline.plan is None:
             raise HTTPException(503, "the hotline plan is not loaded yet")
         return HTMLResponse(menu_tree_html(hotline.plan))
+
+    @app.get("/login", include_in_schema=False)
+    async def login_page() -> FileResponse:
+        return FileResponse(STATIC / "login.html", media_type="text/html; charset=utf-8")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

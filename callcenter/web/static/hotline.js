@@ -36,8 +36,9 @@ function applyLanguage() {
 
 async function refresh() {
   try {
-    const [queues, calls, health] = await Promise.all(
-      ["/api/queues", "/api/calls?limit=30", "/healthz"].map((u) => fetch(u).then((r) => r.json())));
+    const responses = await Promise.all(["/api/queues", "/api/calls?limit=30", "/healthz"].map((u) => fetch(u)));
+    if (responses.some((r) => r.status === 401)) { location.href = "/login?next=/"; return; }
+    const [queues, calls, health] = await Promise.all(responses.map((r) => r.json()));
     const qb = document.querySelector("#queues tbody"); qb.replaceChildren();
     for (const q of queues) {
       const row = qb.insertRow();
