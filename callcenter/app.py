@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.connection import AmiConnection, AmiError
-from callcenter.auth.roles import LoginLimiter
+from callcenter.auth.roles import STAFF, LoginLimiter
 from callcenter.auth.store import UserStore
 from callcenter.config.loader import load_plan
 from callcenter.db.engine import Database, open_database
@@ -25,8 +25,18 @@ from callcenter.db.plan_sync import store_plan
 from callcenter.db.writer import CallWriter
 from callcenter.desk import AgentDesk
 from callcenter.live.feed import LiveFeed, rebuild
-from callcenter.live.model import CallChanged, CallDropped, CallEnded, Change, LiveModel
+from callcenter.live.model import (
+    CallChanged,
+    CallDropped,
+    CallEnded,
+    Change,
+    LiveModel,
+    MemberChanged,
+    QueueChanged,
+)
+from callcenter.records import call_summary
 from callcenter.settings import AmiTarget, Settings
+from callcenter.web.hub import LiveHub
 from ivr.agi.server import FastAgiServer
 from ivr.session import make_ivr_route
 from routing.plan import HotlinePlan
@@ -50,6 +60,7 @@ class Hotline:
         self._tasks: set[asyncio.Task[None]] = set()
         self.users: UserStore | None = None
         self.login_limiter = LoginLimiter()
+        self.hub = LiveHub()
 
     # -- life -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -145,11 +156,14 @@ class Hotline:
 
     def _on_changes(self, changes: list[Change]) -> None:
         writer = self.writer
-        if writer is None:
-            return
         for change in changes:
             if isinstance(change, CallChanged | CallEnded | CallDropped):
-                writer.submit(change.record)
+                if writer is not None:
+                    writer.submit(change.record)
+                if self.hub.subscribers:
+                    self.hub.publish("call", call_summary(change.record), roles=STAFF)
+            elif isinstance(change, QueueChanged | MemberChanged) and self.hub.subscribers:
+                self.hub.publish("queue", {"queue": change.queue}, roles=STAFF)
 
     @property
     def ami_connected(self) -> bool:

@@ -75,3 +75,19 @@ class CallRecord:
     @property
     def is_finished(self) -> bool:
         return self.disposition is not None
+
+
+def call_summary(record: CallRecord) -> dict[str, object]:
+    """What the live pages are sent about a call (numbers are masked per role by the pages' API)."""
+    return {
+        "linkedid": record.linkedid,
+        "queue": record.queue,
+        "language": record.language,
+        "menu_path": record.menu_path,
+        "priority": record.priority,
+        "agent": record.agent,
+        "disposition": None if record.disposition is None else str(record.disposition),
+        "arrived_at": record.arrived_at,
+        "answered_at": record.answered_at,
+        "ended_at": record.ended_at,
+    }

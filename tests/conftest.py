@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from callcenter.db.engine import Database, open_database
-from callcenter.db.models import Base
+from callcenter.db.schema import metadata
 from callcenter.settings import to_asyncpg_url
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
@@ -48,7 +48,7 @@ async def session_database(postgres_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def database(session_database: Database) -> Database:
     """The migrated test database with every table emptied."""
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
     async with session_database.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return session_database

@@ -18,7 +18,7 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Upgrade the schema on an open engine; concurrent starters are serialised by an advisory lock."""
 
     def _upgrade(connection: Connection) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +30,8 @@ def _walk(routes: Iterable[BaseRoute], prefix: str) -> Iterator[HttpRoute]:
     for route in routes:
         if isinstance(route, APIRoute):
             yield HttpRoute(prefix + route.path, frozenset(route.methods or ()) - {"HEAD", "OPTIONS"}, route)
-        elif isinstance(route, Mount | Route):
-            continue  # static files and FastAPI's own docs pages
+        elif isinstance(route, Mount | Route | WebSocketRoute):
+            continue  # static files, FastAPI's own docs pages, /ws (its own test)
         else:
             original = getattr(route, "original_router", None)
             context = getattr(route, "include_context", None)

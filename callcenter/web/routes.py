@@ -19,6 +19,7 @@ from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.auth import require
 from callcenter.web.auth import router as auth_router
+from callcenter.web.live import router as live_router
 from callcenter.web.schemas import (
     AttemptOut,
     CallDetailOut,
@@ -185,6 +186,7 @@ async def agent_logout(hotline: HotlineDep, principal: DeskUser, extension: str)
 
 def install_routes(app: FastAPI) -> None:
     app.include_router(auth_router)
+    app.include_router(live_router)
     app.include_router(api)
 
     @app.get("/healthz", response_model=HealthOut, tags=["ops"])

@@ -7,13 +7,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from callcenter.db.engine import Database
-from callcenter.db.models import Base
+from callcenter.db.schema import metadata
 
 
 async def test_models_match_migrations(database: Database) -> None:
     def diff(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
     async with database.engine.connect() as connection:
         assert await connection.run_sync(diff) == []
