@@ -6,5 +6,12 @@ from __future__ import annotations
 from callcenter.db.models import Base
 
 # Feature model modules (one line each; imported for their side effect of registering tables):
+import callcenter.config.versions  # noqa: F401  config_versions (issue 3)
+import callcenter.workorders.models  # noqa: F401  org_units, work_orders, work_order_events (issue 6)
+import callcenter.reconcile.models  # noqa: F401  cdr, queue_log (issue 8)
+import callcenter.overflow.models  # noqa: F401  overflow_decisions (issue 4)
+import callcenter.callbacks.models  # noqa: F401  callback_tasks, callback_attempts (issue 4)
+import callcenter.crisis.models  # noqa: F401  call_risk (issue 4)
+import callcenter.transfers.models  # noqa: F401  call_transfers (issue 4)
 
 metadata = Base.metadata
