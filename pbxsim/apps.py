@@ -122,6 +122,7 @@ class Interpreter:
     def finish(self, ch: Channel) -> None:
         if ch.ended:
             return
+        self.rt.recorder.stop(ch.name)  # MixMonitor ends with the channel
         ch.finish()
         self.emit_cdr(ch)
 
@@ -392,10 +393,13 @@ class Interpreter:
         return 0
 
     async def app_mixmonitor(self, ch: Channel, data: str) -> int:
+        filename = (split_args(data) or [""])[0].strip()  # MixMonitor(file.ext[,options[,command]])
+        self.rt.recorder.start(ch.name, filename or f"{ch.uniqueid}.wav")
         ch.emit("MixMonitorStart", "call")
         return 0
 
     async def app_stopmixmonitor(self, ch: Channel, data: str) -> int:
+        self.rt.recorder.stop(ch.name)
         ch.emit("MixMonitorStop", "call")
         return 0
 

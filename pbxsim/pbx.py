@@ -39,6 +39,7 @@ class PbxSimulator:
         agi_connect_timeout: float = 2.0,
         agi_dead_timeout: float = 60.0,
         max_session_buffer: int = 4 * 1024 * 1024,
+        monitor_dir: Path | None = None,
     ) -> None:
         self.config_dir = Path(config_dir)
         self.inbound_context = inbound_context
@@ -55,6 +56,7 @@ class PbxSimulator:
             agi_connect_timeout=agi_connect_timeout,
             agi_dead_timeout=agi_dead_timeout,
         )
+        self.rt.recorder.monitor_dir = monitor_dir  # MixMonitor's spool (None: recordings not written)
         self.queues = QueueEngine(self.rt)
         self.queues.load(self.config_dir / "queues.conf")
         self.interpreter = Interpreter(self.rt, self.queues)

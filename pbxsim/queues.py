@@ -74,6 +74,7 @@ class QueueConfig:
     ringinuse: bool = True
     servicelevel: int = 0
     autofill: bool = True
+    monitor_format: str = ""  # set: MixMonitor records every bridged call (pbxsim/recorder.py)
     members: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
@@ -131,6 +132,8 @@ def parse_queues(text: str) -> tuple[dict[str, str], dict[str, QueueConfig]]:
                 cfg.servicelevel = int(_float(value, 0))
             elif key == "autofill":
                 cfg.autofill = _true(value, True)
+            elif key == "monitor-format":
+                cfg.monitor_format = value.strip()
             elif key == "member":
                 parts = [p.strip() for p in value.split(",")]
                 interface = parts[0]
@@ -694,6 +697,10 @@ class QueueEngine:
         bridge = Bridge(rt.bus, rt.rng)
         bridge.enter(caller)
         bridge.enter(leg)
+        if queue.config.monitor_format:  # app_queue: MixMonitor(MONITOR_FILENAME or Uniqueid, b)
+            filename = caller.get_var("MONITOR_FILENAME") or caller.uniqueid
+            if rt.recorder.start(caller.name, filename, queue.config.monitor_format) is not None:
+                caller.emit("MixMonitorStart", "call")
         behaviour = rt.endpoints.get(resource)
         talk_timer = rt.call_later(behaviour.talk_seconds, lambda: leg.request_hangup(16))
         talk_started = loop.time()
@@ -707,6 +714,8 @@ class QueueEngine:
         else:
             reason, first, second = "transfer", caller, leg
         bridge.leave(first)
+        if rt.recorder.stop(caller.name) is not None:
+            caller.emit("MixMonitorStop", "call")
         if not rt.bus.idle:
             rt.bus.emit(
                 "AgentComplete",

@@ -14,6 +14,7 @@ from pbxsim.dialplan import Dialplan
 from pbxsim.endpoints import Endpoints, resource_of
 from pbxsim.events import EventBus
 from pbxsim.expressions import evaluate, is_true, split_args, substitute
+from pbxsim.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Runtime:
         self._dirty: set[str] = set()
         self._flush_scheduled = False
         self.device_listeners: list[Callable[[str, int], None]] = []
+        self.recorder = Recorder(seed=seed)  # MixMonitor files (PbxSimulator sets its directory)
 
     # ----- owned tasks and timers -----
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

@@ -192,6 +192,8 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
         lines.append(f" same => n,GotoIf($[{test}]?blocked,1)")
     lines += [
         " same => n,Answer()",
+        " ; app_queue's MixMonitor names the recording by the call's Linkedid (recordings/ finds it by it)",
+        " same => n,Set(MONITOR_FILENAME=${CHANNEL(linkedid)})",
         " same => n,Set(HOTLINE_QUEUE=)",
         " same => n,AGI(${HOTLINE_AGI})",
         " ; AGISTATUS is SUCCESS even when the service accepted and closed without a word: test what the",
@@ -378,6 +380,8 @@ def _queues(plan: HotlinePlan, opts: RenderOptions) -> str:
             "announce-frequency = 0",
             "setinterfacevar = yes",
             "setqueuevar = yes",
+            "; every answered call is recorded while bridged (MixMonitor, option b) to MONITOR_FILENAME",
+            "monitor-format = wav",
         ]
     return _text(lines)
 
