@@ -78,9 +78,7 @@ class WorkOrderEvent(Base):
     __tablename__ = "work_order_events"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    work_order_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("work_orders.id", ondelete="CASCADE")
-    )
+    work_order_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("work_orders.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(TS)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))

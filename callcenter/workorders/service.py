@@ -1,0 +1,545 @@
+"""Work orders in PostgreSQL: create (or complete the draft), versioned edits, the referral steps, the
+escalation sweep, the caller's file. The rules come from :mod:`routing.referral`; this module only loads a
+row, asks the rules, writes the new state and the history entry in the same transaction (the row is
+locked with ``SELECT … FOR UPDATE``, so two steps on one order never interleave).
+
+Errors are typed (:class:`WorkOrderNotFound`, :class:`WorkOrderHidden` and the rules'
+:class:`routing.referral.WorkOrderRuleError`); the web maps them to HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.models import Call
+from callcenter.web.hub import LiveHub
+from callcenter.workorders.models import WorkOrder, WorkOrderEvent
+from routing import referral as rules
+from routing.plan import HotlinePlan
+from routing.referral import (
+    Action,
+    DeadlinePolicy,
+    Disposition,
+    OrderState,
+    OrgTree,
+    RiskCheck,
+    RiskLevel,
+    StaleVersion,
+    Status,
+    Step,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Publish = Callable[[str, Mapping[str, Any]], None]
+
+# Fields an agent fills in (POST and PATCH); everything else changes only through the referral steps.
+PROFILE_FIELDS = ("age_band", "gender", "identity", "region")
+EDIT_FIELDS = (
+    "service_line",
+    "topic",
+    "summary",
+    "risk_level",
+    "risk_checklist",
+    "confidential",
+    *PROFILE_FIELDS,
+)
+
+
+class WorkOrderNotFound(LookupError):
+    code = "not-found"
+
+
+class WorkOrderHidden(PermissionError):
+    """The work order exists but belongs to a unit outside the viewer's subtree."""
+
+    code = "not-your-unit"
+
+
+class CallNotAnswered(ValueError):
+    code = "call-not-answered"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a viewer may see: ``units`` None means every order (centre staff); otherwise only orders
+    referred or escalated to one of those units."""
+
+    units: frozenset[str] | None = None
+
+    def allows(self, order: WorkOrder) -> bool:
+        return self.units is None or rules.visible_to_unit(order.unit_code, order.escalated_to, self.units)
+
+    def where(self, stmt: Select[Any]) -> Select[Any]:
+        if self.units is None:
+            return stmt
+        units = sorted(self.units)
+        return stmt.where(or_(WorkOrder.unit_code.in_(units), WorkOrder.escalated_to.in_(units)))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    caller_number: str | None = None
+    status: str | None = None
+    unit: str | None = None
+    overdue_at: datetime | None = None  # only unsettled orders past their deadline at this time
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass
+class Escalated:
+    order_id: int
+    from_unit: str | None
+    to_unit: str | None
+    level: int
+    deadline_at: datetime | None
+
+
+def state_of(order: WorkOrder) -> OrderState:
+    return OrderState(
+        status=Status(order.status),
+        service_line=order.service_line,
+        risk=RiskLevel(order.risk_level),
+        disposition=None if order.disposition is None else Disposition(order.disposition),
+        unit=order.unit_code,
+        deadline_at=order.deadline_at,
+        escalation_level=order.escalation_level,
+        escalated_to=order.escalated_to,
+        escalation_due_at=order.escalation_due_at,
+        followed_up_at=order.followed_up_at,
+        closed_at=order.closed_at,
+    )
+
+
+def _apply_state(order: WorkOrder, state: OrderState) -> None:
+    order.status = state.status.value
+    order.risk_level = state.risk.value
+    order.disposition = None if state.disposition is None else state.disposition.value
+    order.unit_code = state.unit
+    order.deadline_at = state.deadline_at
+    order.escalation_level = state.escalation_level
+    order.escalated_to = state.escalated_to
+    order.escalation_due_at = state.escalation_due_at
+    order.followed_up_at = state.followed_up_at
+    order.closed_at = state.closed_at
+
+
+def policy_for(plan: HotlinePlan | None) -> DeadlinePolicy:
+    if plan is None:
+        return DeadlinePolicy()
+    return DeadlinePolicy(tier_days={t.code: t.deadline_days for t in plan.tiers})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WorkOrderService:
+    sessions: async_sessionmaker[AsyncSession]
+    tree: OrgTree
+    policy: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    clock: Clock = _utc_now
+    publish: Publish | None = None
+    escalation_interval: float = 60.0
+    queue_lines: Mapping[str, str] = field(default_factory=dict)  # queue name -> service line
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def scope_for_unit(self, unit_code: str | None) -> Scope:
+        """The scope of a unit's staff: the unit and every unit below it (nothing when it is unknown)."""
+        return Scope(self.tree.subtree(unit_code) if unit_code else frozenset())
+
+    async def get(self, order_id: int, scope: Scope) -> tuple[WorkOrder, list[WorkOrderEvent]]:
+        async with self.sessions() as session:
+            order = await session.get(WorkOrder, order_id)
+            if order is None:
+                raise WorkOrderNotFound(f"no work order {order_id}")
+            if not scope.allows(order):
+                raise WorkOrderHidden(f"work order {order_id} is not referred to your unit or below it")
+            events = (
+                (
+                    await session.execute(
+                        select(WorkOrderEvent)
+                        .where(WorkOrderEvent.work_order_id == order_id)
+                        .order_by(WorkOrderEvent.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return order, list(events)
+
+    def _filtered(self, flt: OrderFilter, scope: Scope) -> Select[Any]:
+        stmt = scope.where(select(WorkOrder))
+        if flt.caller_number:
+            stmt = stmt.where(WorkOrder.caller_number == flt.caller_number)
+        if flt.status:
+            stmt = stmt.where(WorkOrder.status == flt.status)
+        if flt.unit:
+            stmt = stmt.where(or_(WorkOrder.unit_code == flt.unit, WorkOrder.escalated_to == flt.unit))
+        if flt.overdue_at is not None:
+            stmt = stmt.where(
+                and_(
+                    WorkOrder.status.in_([s.value for s in rules.UNSETTLED]),
+                    WorkOrder.deadline_at < flt.overdue_at,
+                )
+            )
+        return stmt
+
+    async def find(self, flt: OrderFilter, scope: Scope) -> list[WorkOrder]:
+        stmt = self._filtered(flt, scope).order_by(WorkOrder.id.desc()).limit(flt.limit).offset(flt.offset)
+        async with self.sessions() as session:
+            return list((await session.execute(stmt)).scalars().all())
+
+    async def stream(self, flt: OrderFilter, scope: Scope, *, batch: int = 2000) -> AsyncIterator[WorkOrder]:
+        """Every matching order, oldest first, read with a server-side cursor (bounded memory)."""
+        stmt = self._filtered(flt, scope).order_by(WorkOrder.id).execution_options(yield_per=batch)
+        async with self.sessions() as session:
+            result = await session.stream_scalars(stmt)
+            async for order in result:
+                yield order
+                session.expunge(order)
+
+    async def caller_file(self, number: str, scope: Scope) -> dict[str, list[Any]]:
+        """One person, one file: the caller's calls, work orders and callbacks (when that table exists)."""
+        async with self.sessions() as session:
+            orders = list(
+                (
+                    await session.execute(
+                        scope.where(select(WorkOrder))
+                        .where(WorkOrder.caller_number == number)
+                        .order_by(WorkOrder.id.desc())
+                        .limit(200)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            calls: list[Call] = []
+            callbacks: list[dict[str, Any]] = []
+            if scope.units is None:  # unit staff see their orders, not the centre's call log
+                calls = list(
+                    (
+                        await session.execute(
+                            select(Call)
+                            .where(Call.caller_number == number)
+                            .order_by(Call.id.desc())
+                            .limit(200)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                callbacks = await _callbacks_of(session, number)
+        return {"calls": calls, "work_orders": orders, "callbacks": callbacks}
+
+    # -- writing ---------------------------------------------------------------------------------------
+    async def draft_for_call(self, linkedid: str, *, actor: str) -> WorkOrder:
+        """The work order of a call, created as a draft the first time it is asked for once the call was
+        answered (the lazy "draft on answer": see docs/ARCHITECTURE.md)."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            order = await self._by_linkedid(session, linkedid)
+            if order is not None:
+                return order
+            call = (await session.execute(select(Call).where(Call.linkedid == linkedid))).scalar_one_or_none()
+            if call is None or call.answered_at is None:
+                raise CallNotAnswered(f"call {linkedid!r} is unknown or was not answered")
+            order = self._new_draft(call, actor, now)
+            session.add(order)
+            await session.flush()
+            self._history(session, order, Step(state_of(order), Action.CREATE, Status.DRAFT), actor, now)
+            return order
+
+    async def create(
+        self, *, linkedid: str, fields: Mapping[str, Any], disposition: Disposition, actor: str
+    ) -> WorkOrder:
+        """Complete the call's draft with the agent's fields (creating the draft first if there is none)."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            order = await self._by_linkedid(session, linkedid, lock=True)
+            if order is None:
+                call = (
+                    await session.execute(select(Call).where(Call.linkedid == linkedid))
+                ).scalar_one_or_none()
+                order = self._new_draft(call, actor, now, linkedid=linkedid)
+                session.add(order)
+                await session.flush()
+                self._history(session, order, Step(state_of(order), Action.CREATE, Status.DRAFT), actor, now)
+            changes = self._set_fields(order, fields)
+            step = rules.complete(state_of(order), disposition=disposition, now=now)
+            self._advance(session, order, step, actor, now, changes=changes)
+        self._announce(order)
+        return order
+
+    async def edit(
+        self, order_id: int, *, version: int, fields: Mapping[str, Any], actor: str, scope: Scope
+    ) -> WorkOrder:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            order = await self._locked(session, order_id, scope)
+            if order.version != version:
+                raise StaleVersion(
+                    f"work order {order_id} is at version {order.version}, not {version}: reload, then edit"
+                )
+            rules.edit(state_of(order))
+            changes = self._set_fields(order, fields)
+            state = state_of(order)
+            self._advance(session, order, Step(state, Action.EDIT, state.status), actor, now, changes=changes)
+        self._announce(order)
+        return order
+
+    async def step(
+        self,
+        order_id: int,
+        rule: Callable[[OrderState, datetime], Step],
+        *,
+        actor: str,
+        scope: Scope,
+        version: int | None = None,
+    ) -> WorkOrder:
+        """Apply one referral step (refer, accept, reject, progress, follow-up, close) to an order."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            order = await self._locked(session, order_id, scope)
+            if version is not None and order.version != version:
+                raise StaleVersion(f"work order {order_id} is at version {order.version}, not {version}")
+            result = rule(state_of(order), now)
+            if result.action is Action.CLOSE and result.note:
+                order.result = result.note
+            if result.action is Action.REFER:
+                order.referred_at = now
+            self._advance(session, order, result, actor, now)
+        self._announce(order)
+        return order
+
+    async def escalate_due(self, now: datetime | None = None) -> list[Escalated]:
+        """Escalate every unsettled order past its escalation time; tell the supervisors on the hub."""
+        now = now or self.clock()
+        out: list[Escalated] = []
+        async with self.sessions() as session, session.begin():
+            rows = (
+                (
+                    await session.execute(
+                        select(WorkOrder)
+                        .where(
+                            WorkOrder.status.in_([s.value for s in rules.UNSETTLED]),
+                            WorkOrder.escalation_due_at < now,
+                        )
+                        .order_by(WorkOrder.id)
+                        .with_for_update(skip_locked=True)
+                        .limit(500)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for order in rows:
+                result = rules.escalate(state_of(order), tree=self.tree, policy=self.policy, now=now)
+                if result is None:
+                    continue
+                from_unit = order.escalated_to or order.unit_code
+                self._advance(session, order, result, "system", now)
+                out.append(
+                    Escalated(
+                        order.id, from_unit, order.escalated_to, order.escalation_level, order.deadline_at
+                    )
+                )
+        if self.publish is not None:
+            for e in out:
+                self.publish(
+                    "escalation",
+                    {
+                        "work_order": e.order_id,
+                        "from_unit": e.from_unit,
+                        "to_unit": e.to_unit,
+                        "level": e.level,
+                        "deadline_at": e.deadline_at.isoformat() if e.deadline_at else None,
+                    },
+                )
+        return out
+
+    async def escalate_forever(self) -> None:
+        """The escalation check, run as a task owned by the Hotline."""
+        while True:
+            try:
+                escalated = await self.escalate_due()
+                if escalated:
+                    log.warning("%d overdue work orders escalated", len(escalated))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database away for a while: try again next round
+                log.exception("escalation check failed")
+            await asyncio.sleep(self.escalation_interval)
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    async def _by_linkedid(
+        self, session: AsyncSession, linkedid: str, *, lock: bool = False
+    ) -> WorkOrder | None:
+        stmt = select(WorkOrder).where(WorkOrder.linkedid == linkedid)
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def _locked(self, session: AsyncSession, order_id: int, scope: Scope) -> WorkOrder:
+        order = (
+            await session.execute(select(WorkOrder).where(WorkOrder.id == order_id).with_for_update())
+        ).scalar_one_or_none()
+        if order is None:
+            raise WorkOrderNotFound(f"no work order {order_id}")
+        if not scope.allows(order):
+            raise WorkOrderHidden(f"work order {order_id} is not referred to your unit or below it")
+        return order
+
+    def _new_draft(
+        self, call: Call | None, actor: str, now: datetime, *, linkedid: str | None = None
+    ) -> WorkOrder:
+        return WorkOrder(
+            linkedid=call.linkedid if call is not None else linkedid,
+            caller_number=call.caller_number if call is not None else None,
+            queue=call.queue if call is not None else None,
+            language=call.language if call is not None else None,
+            agent=call.agent if call is not None else None,
+            status=Status.DRAFT.value,
+            version=1,
+            service_line=self._line_of(call),
+            summary="",
+            risk_level=RiskLevel.NONE.value,
+            risk_checklist=[],
+            escalation_level=0,
+            confidential=False,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _line_of(self, call: Call | None) -> str:
+        if call is None or call.queue is None:
+            return "other"
+        return self.queue_lines.get(call.queue, "other")
+
+    @staticmethod
+    def _set_fields(order: WorkOrder, fields: Mapping[str, Any]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for name in EDIT_FIELDS:
+            if name not in fields:
+                continue
+            value = fields[name]
+            if name == "risk_level":
+                value = RiskLevel(value).value
+            if name == "risk_checklist":
+                value = sorted({RiskCheck(v).value for v in value})
+            old = getattr(order, name)
+            if old != value:
+                changes[name] = {"from": old, "to": value}
+                setattr(order, name, value)
+        # the checklist raises the risk level it implies (never lowers it)
+        floor = rules.checklist_floor(RiskCheck(v) for v in order.risk_checklist or [])
+        raised = rules.risk_at_least(RiskLevel(order.risk_level), floor).value
+        if raised != order.risk_level:
+            changes["risk_level"] = {"from": order.risk_level, "to": raised, "by": "checklist"}
+            order.risk_level = raised
+        return changes
+
+    def _advance(
+        self,
+        session: AsyncSession,
+        order: WorkOrder,
+        step: Step,
+        actor: str,
+        now: datetime,
+        *,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        _apply_state(order, step.state)
+        order.version += 1
+        order.updated_at = now
+        self._history(session, order, step, actor, now, changes=changes)
+
+    @staticmethod
+    def _history(
+        session: AsyncSession,
+        order: WorkOrder,
+        step: Step,
+        actor: str,
+        now: datetime,
+        *,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        session.add(
+            WorkOrderEvent(
+                work_order_id=order.id,
+                at=now,
+                actor=actor,
+                action=step.action.value,
+                from_status=step.from_status.value,
+                to_status=step.state.status.value,
+                version=order.version,
+                unit_code=step.unit,
+                note=step.note,
+                changes=changes or None,
+            )
+        )
+
+    def _announce(self, order: WorkOrder) -> None:
+        if self.publish is not None:
+            self.publish(
+                "workorder",
+                {"id": order.id, "status": order.status, "version": order.version, "unit": order.unit_code},
+            )
+
+
+async def _callbacks_of(session: AsyncSession, number: str) -> list[dict[str, Any]]:
+    """The hook for the callback book (issue 4, built in parallel): when a ``callback_tasks`` table with a
+    ``number`` column exists, the caller's callbacks are read from it as plain rows."""
+    exists = (
+        await session.execute(
+            text(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = 'callback_tasks' AND column_name = 'number'"
+            )
+        )
+    ).first()
+    if exists is None:
+        return []
+    rows = await session.execute(
+        text("SELECT * FROM callback_tasks WHERE number = :n ORDER BY created_at DESC LIMIT 200"),
+        {"n": number},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def open_workorders(
+    sessions: async_sessionmaker[AsyncSession], plan: HotlinePlan, hub: LiveHub
+) -> WorkOrderService:
+    """Seed the organisation tree and build the service (the composition root calls this on start).
+    Escalations go to the supervisors' pages (hub topic ``escalation``); every change of an order to the
+    centre's staff (``workorder``). Unit staff are not sent pushes: the hub filters by role, not by unit,
+    and a county must not learn of another county's orders; their pages re-read the list instead."""
+    from callcenter.auth.roles import STAFF, SUPERVISORS
+    from callcenter.workorders.units import load_units, read_units, store_units
+
+    await store_units(sessions, load_units())
+    tree = await read_units(sessions)
+
+    def publish(topic: str, data: Mapping[str, Any]) -> None:
+        if hub.subscribers:
+            hub.publish(topic, data, roles=SUPERVISORS if topic == "escalation" else STAFF)
+
+    return WorkOrderService(
+        sessions,
+        tree,
+        policy_for(plan),
+        publish=publish,
+        queue_lines={q.name: q.service_line for q in plan.queues},
+    )

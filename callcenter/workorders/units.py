@@ -1,0 +1,57 @@
+"""The organisation tree that work orders are referred down: read from YAML, kept in ``org_units``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.workorders.models import OrgUnit
+from routing.referral import OrgTree, Unit
+
+DEFAULT_UNITS_FILE = Path(__file__).with_name("units.yaml")
+
+
+def load_units(path: Path = DEFAULT_UNITS_FILE) -> OrgTree:
+    """The tree in ``path`` (``units: {code: {name, tier, parent?}}``); ValueError names a bad entry."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    units = []
+    for code, node in (data.get("units") or {}).items():
+        if not isinstance(node, dict) or not node.get("name") or not node.get("tier"):
+            raise ValueError(f"{path}: unit {code} needs a name and a tier")
+        parent = node.get("parent")
+        units.append(
+            Unit(str(code), str(node["name"]), str(node["tier"]), None if parent is None else str(parent))
+        )
+    return OrgTree.of(units)
+
+
+async def store_units(sessions: async_sessionmaker[AsyncSession], tree: OrgTree) -> None:
+    """Upsert every unit (parents first); units no longer in the tree are marked inactive."""
+    async with sessions() as session, session.begin():
+        await session.execute(update(OrgUnit).values(active=False))
+        done: set[str] = set()
+        pending = list(tree.units.values())
+        while pending:
+            ready = [u for u in pending if u.parent is None or u.parent in done]
+            for u in ready:
+                stmt = insert(OrgUnit).values(
+                    code=u.code, name=u.name, tier=u.tier, parent_code=u.parent, active=True
+                )
+                await session.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[OrgUnit.code],
+                        set_={"name": u.name, "tier": u.tier, "parent_code": u.parent, "active": True},
+                    )
+                )
+                done.add(u.code)
+            pending = [u for u in pending if u.code not in done]
+
+
+async def read_units(sessions: async_sessionmaker[AsyncSession]) -> OrgTree:
+    async with sessions() as session:
+        rows = (await session.execute(select(OrgUnit).where(OrgUnit.active))).scalars().all()
+    return OrgTree.of(Unit(r.code, r.name, r.tier, r.parent_code) for r in rows)
