@@ -7,19 +7,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
+from callcenter.agentdesk.alerts import AlertBook
+from callcenter.agentdesk.board import AgentBoard
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.connection import AmiConnection, AmiError
+from callcenter.ami.framing import AmiMessage
 from callcenter.auth.roles import STAFF, LoginLimiter
 from callcenter.auth.store import UserStore
-from callcenter.config.loader import load_plan
+from callcenter.callbacks.service import CallbackService
+from callcenter.config.apply import ConfigApplier, service_render_options
+from callcenter.crisis.service import CrisisService
 from callcenter.db.engine import Database, open_database
 from callcenter.db.plan_sync import store_plan
 from callcenter.db.writer import CallWriter
@@ -34,11 +40,18 @@ from callcenter.live.model import (
     MemberChanged,
     QueueChanged,
 )
+from callcenter.reconcile.reconciler import Reconciler
+from callcenter.overflow.controller import OverflowController, policy_for_plan
 from callcenter.records import call_summary
 from callcenter.settings import AmiTarget, Settings
+from callcenter.transfers.service import TransferService
 from callcenter.web.hub import LiveHub
+from callcenter.workorders.service import WorkOrderService, open_workorders
 from ivr.agi.server import FastAgiServer
 from ivr.session import make_ivr_route
+from ivr.survey import SurveyRecorder, make_survey_route
+from recordings.service import RecordingKeeper, config_from_settings
+from routing.overflow import OverflowPolicy
 from routing.plan import HotlinePlan
 
 log = logging.getLogger(__name__)
@@ -53,33 +66,72 @@ class Hotline:
         self.model = LiveModel()
         self.feed = LiveFeed(self.model, self._on_changes)
         self.writer: CallWriter | None = None
+        self.reconciler: Reconciler | None = None  # calls missed over AMI, finished from Asterisk's CDR
+        self.ami_event_at: float | None = None  # Timestamp of the newest AMI event applied (event lag)
         self.agi: FastAgiServer | None = None
         self.ami: AmiConnection | None = None
         self.actions: AmiActions | None = None
         self.desk: AgentDesk | None = None
+        self.config: ConfigApplier | None = None  # hotline.yaml versions: apply, rollback, LISTEN
+        self.agents: AgentBoard | None = None  # agents' live states (panel, wallboard)
+        self.alerts: AlertBook | None = None  # crisis alerts until acknowledged
         self._tasks: set[asyncio.Task[None]] = set()
         self.users: UserStore | None = None
+        self.workorders: WorkOrderService | None = None  # work orders, referral, escalation (issue 6)
+        # issue 4: callback seat, crisis marks, transfers to public hotlines, overflow seats
+        self.callbacks: CallbackService | None = None
+        self.transfers: TransferService | None = None
+        self.crisis: CrisisService | None = None
+        self.overflow: OverflowController | None = None
         self.login_limiter = LoginLimiter()
         self.hub = LiveHub()
+        self.recordings: RecordingKeeper | None = None  # recordings/ (issue 7)
 
     # -- life -------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Database, call writer, FastAGI; the AMI link too when settings name a target."""
-        self.plan = self._initial_plan or load_plan(self.settings.config_file)
         self.db = await open_database(self.settings.database_url, self.settings.data_dir)
         try:
+            config = self.config = ConfigApplier(
+                self,
+                self.db.sessions,
+                database_url=self.db.url,
+                asterisk_config_dir=self.settings.asterisk_config_dir,
+                render_options=service_render_options(self.settings.agi_host, self.settings.agi_port),
+            )
+            # the newest applied version (or the file, stored as version 1); a plan handed in (tests) as is
+            self.plan = self._initial_plan or await config.startup_plan(self.settings.config_file)
             await store_plan(self.db.sessions, self.plan)
             self.users = UserStore(self.db.sessions, session_hours=self.settings.session_hours)
             self.writer = CallWriter(self.db.sessions)
             await self.writer.start()
+            self.recordings = RecordingKeeper(
+                self.db.sessions, config_from_settings(self.settings), self._service_lines
+            )
+            self._spawn(self.recordings.run(), "recordings-spool")
+            self._spawn(self.recordings.purge_forever(), "recordings-purge")
+            writer = self.writer
+            self.reconciler = Reconciler(
+                self.db.sessions,
+                writer,
+                busy=lambda lid: writer.holds(lid) or self.model.call(lid) is not None,
+            )
+            self._spawn(self.reconciler.run(), "reconciler")
             self.agi = FastAgiServer(
-                {"ivr": make_ivr_route(self._current_plan)},
+                {
+                    "ivr": make_ivr_route(self._current_plan),
+                    "survey": make_survey_route(self._current_plan, self._survey_recorder()),
+                },
                 host=self.settings.agi_host,
                 port=self.settings.agi_port,
                 header_timeout=self.settings.agi_header_timeout,
             )
             await self.agi.start()
+            self._spawn(config.listen_forever(), "config-listener")
             self._spawn(self._sweep_forever(), "live-model-sweep")
+            self.workorders = await open_workorders(self.db.sessions, self.plan, self.hub)
+            self._spawn(self.workorders.escalate_forever(), "workorder-escalation")
+            await self._start_routing(self.db)
             target = self.settings.ami_target
             if target is not None:
                 await self.connect_ami(target)
@@ -95,7 +147,7 @@ class Hotline:
             target.port,
             target.username,
             target.secret,
-            on_message=self.feed.on_message,
+            on_message=self._on_ami_message,
             on_state=self._on_ami_state,
             ping_interval=self.settings.ami_ping_interval,
             ping_timeout=self.settings.ami_ping_timeout,
@@ -103,6 +155,10 @@ class Hotline:
         self.actions = AmiActions(self.ami)
         assert self.plan is not None
         self.desk = AgentDesk(self.actions, self._current_plan)
+        self.agents = AgentBoard(self.actions, self._current_plan, self._publish_agent)
+        self._spawn(self.agents.run(), "agent-wrapup-timer")
+        self.alerts = AlertBook(self.hub)
+        self._spawn(self.alerts.run(), "crisis-alert-book")
         await self.ami.start()
 
     async def stop(self) -> None:
@@ -124,17 +180,72 @@ class Hotline:
             await self.db.close()
             self.db = None
 
+    async def _start_routing(self, db: Database) -> None:
+        """Issue 4's adapters (callcenter/callbacks, crisis, transfers, overflow); see their docstrings."""
+
+        def actions() -> AmiActions | None:
+            return self.actions
+
+        self.transfers = TransferService(db.sessions, self.model, self._current_plan, actions)
+        self.crisis = CrisisService(
+            db.sessions, self.hub, self.model, self._current_plan, actions, self.transfers
+        )
+        self.callbacks = CallbackService(db.sessions, self.hub, actions, crisis_calls=self.crisis.is_crisis)
+        await self.callbacks.load()
+        self._spawn(self.callbacks.run(), "callback-book")
+        self._spawn(self.crisis.run(), "crisis-marks")
+        self.feed.listeners += [self.crisis.on_event, self.callbacks.on_event]
+        if self.settings.overflow_interval > 0:
+            self.start_overflow(policy_for_plan(self._current_plan()), self.settings.overflow_interval)
+
+    def start_overflow(self, policy: OverflowPolicy, interval: float, window_seconds: float = 300.0) -> None:
+        """Start the overflow controller (off unless settings.overflow_interval > 0 or a test asks)."""
+        assert self.db is not None
+        self.overflow = OverflowController(
+            self.db.sessions,
+            self.hub,
+            self.model,
+            self._current_plan,
+            lambda: self.actions,
+            lambda: self.desk,
+            policy,
+            window_seconds=window_seconds,
+        )
+        self._spawn(self.overflow.run(interval), "overflow-controller")
+
     # -- the event path ---------------------------------------------------------------------------
     def _current_plan(self) -> HotlinePlan:
         assert self.plan is not None
         return self.plan
+
+    def _survey_recorder(self) -> SurveyRecorder:
+        from callcenter.survey.service import survey_recorder  # issue 9
+
+        return survey_recorder(lambda: self.db.sessions if self.db else None, self._current_plan, self.hub)
+
+    def _service_lines(self) -> dict[str, str]:
+        return {q.name: q.service_line for q in self._current_plan().queues}
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _publish_agent(self, view: Mapping[str, Any]) -> None:
+        self.hub.publish("agent", dict(view), roles=STAFF)
+
+    def _on_ami_message(self, msg: AmiMessage) -> None:
+        stamp = msg.get("Timestamp")
+        if stamp:
+            with contextlib.suppress(ValueError):
+                self.ami_event_at = float(stamp)
+        self.feed.on_message(msg)
+        if self.agents is not None:
+            self.agents.on_message(msg)
+
     def _on_ami_state(self, connected: bool) -> None:
+        if not connected and self.reconciler is not None:
+            self.reconciler.link_lost(self.model.calls())
         if connected and self.ami is not None:
             # After (re)connecting, learn the calls and queues already up (a restart, a dropped link).
             self._spawn(self._rebuild(), "ami-rebuild")
@@ -143,7 +254,10 @@ class Hotline:
         if self.ami is None:
             return
         try:
-            items = await rebuild(self.ami, self.feed)
+            if self.reconciler is not None:
+                items = await self.reconciler.rebuild(self.ami, self.feed)
+            else:
+                items = await rebuild(self.ami, self.feed)
         except AmiError as exc:
             log.warning("could not rebuild live state after connecting: %s", exc)
         else:
@@ -158,12 +272,20 @@ class Hotline:
         writer = self.writer
         for change in changes:
             if isinstance(change, CallChanged | CallEnded | CallDropped):
-                if writer is not None:
+                reconciler = self.reconciler
+                lid = change.record.linkedid
+                if isinstance(change, CallEnded) and reconciler and reconciler.is_suspect(lid):
+                    reconciler.hold(change.record)  # missed events: corrected from its CDR first
+                elif writer is not None:
                     writer.submit(change.record)
+                if isinstance(change, CallEnded) and self.recordings is not None:
+                    self.recordings.call_ended(change.record)
                 if self.hub.subscribers:
                     self.hub.publish("call", call_summary(change.record), roles=STAFF)
             elif isinstance(change, QueueChanged | MemberChanged) and self.hub.subscribers:
                 self.hub.publish("queue", {"queue": change.queue}, roles=STAFF)
+        if self.callbacks is not None:
+            self.callbacks.on_changes(changes)
 
     @property
     def ami_connected(self) -> bool:

@@ -11,6 +11,7 @@ from types import TracebackType
 from pbxsim.ami_actions import Actions
 from pbxsim.ami_server import AmiServer
 from pbxsim.apps import Interpreter
+from pbxsim.cdr_writer import CdrWriter
 from pbxsim.channel import State
 from pbxsim.dialplan import Dialplan
 from pbxsim.endpoints import AgentBehaviour, Endpoints
@@ -40,6 +41,7 @@ class PbxSimulator:
         agi_dead_timeout: float = 60.0,
         max_session_buffer: int = 4 * 1024 * 1024,
         monitor_dir: Path | None = None,
+        cdr_url: str | None = None,
     ) -> None:
         self.config_dir = Path(config_dir)
         self.inbound_context = inbound_context
@@ -72,10 +74,15 @@ class PbxSimulator:
             max_buffer=max_session_buffer,
         )
         self._outcomes: list[CallOutcome] = []
+        # Asterisk's CDR and queue_log rows into PostgreSQL (cdr_pgsql, realtime queue_log), given a URL.
+        self.cdr: CdrWriter | None = CdrWriter(cdr_url) if cdr_url else None
         self._started = False
 
     # ----- life -----
     async def start(self) -> None:
+        if self.cdr is not None:
+            self.bus.add_listener(self.cdr.on_event)
+            await self.cdr.start()
         await self.ami.start()
         self._started = True
         log.info("pbxsim: AMI on %s:%d", self.ami.host, self.ami.port)
@@ -84,6 +91,8 @@ class PbxSimulator:
         """Stop accepting, cancel every channel task and timer, close every AMI session."""
         await self.ami.stop()
         await self.rt.cancel_all()
+        if self.cdr is not None:
+            await self.cdr.stop()
         self._started = False
 
     async def __aenter__(self) -> PbxSimulator:

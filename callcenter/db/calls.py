@@ -68,7 +68,12 @@ async def upsert_calls(session: AsyncSession, records: Sequence[CallRecord]) -> 
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[Call.linkedid],
-            set_={**{name: stmt.excluded[name] for name in _CALL_FIELDS}, "updated_at": func.now()},
+            # A later snapshot never erases what was known: a record rebuilt after a restart or a gap
+            # (no menu path, no arrival time) keeps what the row already has.
+            set_={
+                **{name: func.coalesce(stmt.excluded[name], Call.__table__.c[name]) for name in _CALL_FIELDS},
+                "updated_at": func.now(),
+            },
         )
     )
     attempts = [

@@ -47,6 +47,10 @@ class CallWriter:
         """Calls waiting to be written (the spool depth shown on /metrics)."""
         return len(self._pending)
 
+    def holds(self, linkedid: str) -> bool:
+        """Whether a snapshot of this call is still waiting to be written."""
+        return linkedid in self._pending
+
     def submit(self, record: CallRecord) -> None:
         """Queue the newest snapshot of a call; never blocks the event path."""
         self._pending[record.linkedid] = record

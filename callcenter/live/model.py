@@ -298,6 +298,16 @@ class LiveModel:
                 out.append(CallDropped(_copy(call.record)))
         return out
 
+    def discard(self, linkedid: str) -> bool:
+        """Forget a call without ending it (it ended while the AMI link was down; the reconciler
+        finishes it from Asterisk's CDR). Queue state changes are dropped with it."""
+        call = self._calls.get(linkedid)
+        if call is None:
+            return False
+        self._out = []
+        self._forget(linkedid, call)
+        return True
+
     def calls(self) -> list[CallRecord]:
         """Copies of the records of the calls still up."""
         return [_copy(c.record) for c in self._calls.values()]

@@ -1,9 +1,10 @@
 """Asterisk's own records, in the standard layout its PostgreSQL back ends write.
 
-``cdr``: the columns of Asterisk's ``contrib/ast-db-manage`` CDR table (cdr_pgsql fills the columns it finds by
-name). ``queue_log``: the realtime queue_log table (``extconfig.conf``: ``queue_log => pgsql,general,queue_log``)
-with ``data1`` … ``data5``. The service only reads them (:mod:`callcenter.reconcile.reconciler`); Asterisk (or
-the simulated PBX, ``pbxsim/cdr_writer.py``) writes them.
+``cdr``: the columns of Asterisk's ``contrib/ast-db-manage`` CDR table (cdr_pgsql fills the columns it
+finds by name). ``queue_log``: the realtime queue_log table (``extconfig.conf``:
+``queue_log => pgsql,general,queue_log``) with ``data1`` … ``data5``. The service only reads them
+(:mod:`callcenter.reconcile.reconciler`); Asterisk (or the simulated PBX, ``pbxsim/cdr_writer.py``)
+writes them.
 """
 
 from __future__ import annotations
