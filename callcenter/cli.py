@@ -20,6 +20,7 @@ commands:
   ami replay   read an AMI capture and print one JSON line per call
   user         add | passwd | disable the people who log in
   config check check a hotline.yaml and list every problem as FILE:LINE:COL: message
+  prompts build  draft missing prompts from the YAML texts with espeak-ng (prompts missing: list them)
   config render  write extensions.conf, queues.conf, pjsip.conf, manager.conf, … from a hotline.yaml
 """
 
@@ -89,10 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
     check = config_sub.add_parser("check", help="check a file and list every problem")
     check.add_argument("file", type=Path)
+    check.add_argument("--sounds", type=Path, help="where prompt audio is looked for (HOTLINE_SOUNDS_DIR)")
     render = config_sub.add_parser(
         "render", help="render the Asterisk configuration from a file", add_help=False
     )
     render.add_argument("render_args", nargs=argparse.REMAINDER, help="FILE --out DIR [--agi-url URL]")
+    from recordings.cli import add_prompts_parser
+
+    add_prompts_parser(sub)  # prompts build | missing (issue 7)
     return parser
 
 
@@ -152,12 +157,18 @@ def main(argv: list[str] | None = None) -> int:
             from callcenter.config.render import render_main
 
             return render_main(args.render_args)
-        return _config_check(args.file)
+        from recordings.service import sounds_dir
+
+        return _config_check(args.file, args.sounds or sounds_dir(settings))
+    if args.command == "prompts":
+        from recordings.cli import prompts_command
+
+        return prompts_command(settings, args)
     parser.error(f"unknown command {args.command}")
     return 2
 
 
-def _config_check(path: Path) -> int:
+def _config_check(path: Path, sounds: Path | None = None) -> int:
     from callcenter.config.loader import ConfigError, load_plan
 
     try:
@@ -168,6 +179,10 @@ def _config_check(path: Path) -> int:
         print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
         return 1
     print(f"{path}: ok — {len(plan.menus)} menus, {len(plan.queues)} queues, {len(plan.agents)} agents")
+    if sounds is not None:  # prompts without audio are listed, not fatal: `hotline prompts build` drafts them
+        from recordings.cli import report_missing_prompts
+
+        report_missing_prompts(plan.prompts, sounds)
     return 0
 
 

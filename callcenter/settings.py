@@ -7,9 +7,10 @@ their own overrides.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     cookie_secure: bool = False  # set true behind HTTPS so the session cookie is never sent in clear
     session_hours: float = 12.0
+
+    # Recordings and prompts (recordings/; docs in recordings/__init__.py). Paths default under data_dir.
+    monitor_dir: Path | None = None  # where MixMonitor writes (Asterisk: /var/spool/asterisk/monitor)
+    recordings_dir: Path | None = None  # the converted, kept recordings
+    sounds_dir: Path | None = None  # prompts: <sounds_dir>/<prompt_set>/<name>.wav (Asterisk's sounds)
+    recordings_format: Literal["opus", "mp3", "wav"] = "opus"
+    recordings_bitrate: str = "24k"
+    recordings_key: SecretStr | None = None  # base64 of 32 bytes: AES-256-GCM at rest; unset: plain files
+    retention_days: int = 180
+    retention_by_category: dict[str, int] = Field(default_factory=lambda: {"crisis": 1825})
+    recordings_scan_interval: float = 30.0
+    recordings_settle_seconds: float = 1.0  # a spool file must be this old (Asterisk may still flush)
+    recordings_purge_interval: float = 3600.0
 
     @field_validator("database_url")
     @classmethod

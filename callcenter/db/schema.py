@@ -13,5 +13,6 @@ import callcenter.overflow.models  # noqa: F401  overflow_decisions (issue 4)
 import callcenter.callbacks.models  # noqa: F401  callback_tasks, callback_attempts (issue 4)
 import callcenter.crisis.models  # noqa: F401  call_risk (issue 4)
 import callcenter.transfers.models  # noqa: F401  call_transfers (issue 4)
+import recordings.models  # noqa: F401  recordings, recording_access_log (issue 7)
 
 metadata = Base.metadata

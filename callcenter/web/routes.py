@@ -20,6 +20,8 @@ from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.auth import require
 from callcenter.web.auth import router as auth_router
 from callcenter.web.live import router as live_router
+from callcenter.web.prompts import router as prompts_router
+from callcenter.web.recordings import router as recordings_router
 from callcenter.web.schemas import (
     AttemptOut,
     CallDetailOut,
@@ -188,6 +190,8 @@ def install_routes(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(live_router)
     app.include_router(api)
+    app.include_router(recordings_router)  # recordings: playback, Range, audit, purge (issue 7)
+    app.include_router(prompts_router)  # prompt uploads (issue 7)
 
     @app.get("/healthz", response_model=HealthOut, tags=["ops"])
     async def healthz(hotline: HotlineDep) -> HealthOut:
