@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.connection import AmiActionError
 from routing.plan import AgentPlan, HotlinePlan
+from routing.skills import penalty, profile_from_plan
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,18 @@ class AgentDesk:
     async def log_in(self, extension: str) -> LoginResult:
         """Add the agent to each of their queues; being there already is not an error."""
         agent = self._agent(extension)
-        queues = tuple(q.name for q in self._plan().queues_for_agent(agent))
-        for queue in queues:
+        served = self._plan().queues_for_agent(agent)
+        queues = tuple(q.name for q in served)
+        profile = profile_from_plan(agent)  # skill/language levels (routing/skills.py) give the penalty
+        for plan_queue in served:
+            queue = plan_queue.name
             try:
                 await self._actions.queue_add(
-                    queue, agent.interface, member_name=agent.extension, state_interface=agent.interface
+                    queue,
+                    agent.interface,
+                    member_name=agent.extension,
+                    penalty=penalty(profile, plan_queue),
+                    state_interface=agent.interface,
                 )
             except AmiActionError as exc:
                 if "Already there" not in str(exc):

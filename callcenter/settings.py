@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     cookie_secure: bool = False  # set true behind HTTPS so the session cookie is never sent in clear
     session_hours: float = 12.0
+    overflow_interval: float = 0.0  # seconds between overflow-seat decisions; 0 leaves the controller off
 
     # Recordings and prompts (recordings/; docs in recordings/__init__.py). Paths default under data_dir.
     monitor_dir: Path | None = None  # where MixMonitor writes (Asterisk: /var/spool/asterisk/monitor)

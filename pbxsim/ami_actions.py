@@ -58,6 +58,7 @@ class Actions:
             "queueremove": self.queue_remove,
             "queuepause": self.queue_pause,
             "queuepenalty": self.queue_penalty,
+            "queuechangeprioritycaller": self.queue_change_priority_caller,
             "coreshowchannels": self.core_show_channels,
             "status": self.status,
             "originate": self.originate,
@@ -144,6 +145,16 @@ class Actions:
             session.error(message, "Invalid interface, queuename or penalty")
             return
         session.success(message, "Interface penalty set successfully")
+
+    async def queue_change_priority_caller(self, session: Session, message: Message) -> None:
+        queue, caller, priority = message.get("Queue"), message.get("Caller"), message.get("Priority")
+        if not queue or not caller or not priority:
+            session.error(message, "'Queue', 'Caller' and 'Priority' must be provided")
+            return
+        if not self.queues.change_priority(queue, caller, _int(priority, 0)):
+            session.error(message, "Unable to change priority caller on queue")
+            return
+        session.success(message, "Priority change for caller on queue")
 
     # ----- channels -----
     async def core_show_channels(self, session: Session, message: Message) -> None:

@@ -338,6 +338,20 @@ class QueueEngine:
             queue.notify()
         return found
 
+    def change_priority(self, queue_name: str, channel_name: str, prio: int) -> bool:
+        """QueueChangePriorityCaller: the waiting caller moves behind callers of the same or higher
+        priority, ahead of lower ones (app_queue's change_priority_caller_on_queue)."""
+        queue = self.queues.get(queue_name)
+        entry = next((e for e in queue.entries if e.channel.name == channel_name), None) if queue else None
+        if queue is None or entry is None:
+            return False
+        queue.entries.remove(entry)
+        entry.prio = prio
+        index = next((i for i, other in enumerate(queue.entries) if other.prio < prio), len(queue.entries))
+        queue.entries.insert(index, entry)
+        queue.notify()
+        return True
+
     def set_penalty(self, interface: str, penalty: int, queue_name: str = "") -> bool:
         found = False
         for queue in self.queues.values():
@@ -747,6 +761,9 @@ class QueueEngine:
         if reason == "agent" and "c" not in options:
             caller.hangup_cause = 16
             return -1
+        if reason == "agent":
+            # queue_exec(): handled and option c -> set_queue_result(QUEUE_CONTINUE)
+            caller.set_var("QUEUESTATUS", "CONTINUE")
         return -1 if reason == "caller" else 0
 
     # ----- AMI views -----

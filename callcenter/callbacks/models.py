@@ -20,7 +20,8 @@ class CallbackTaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     due_at: Mapped[datetime] = mapped_column(TS)
     first_due_at: Mapped[datetime] = mapped_column(TS)
-    call_ids: Mapped[str] = mapped_column(Text)  # linkedids of the missed calls, comma-separated, oldest first
+    # linkedids of the missed calls, comma-separated, oldest first
+    call_ids: Mapped[str] = mapped_column(Text)
     sources: Mapped[str] = mapped_column(Text)
     queue: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))

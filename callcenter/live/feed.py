@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from callcenter.ami import actions
 from callcenter.ami.actions import ActionSender
-from callcenter.ami.events import TranslationError, translate
+from callcenter.ami.events import AmiEvent, TranslationError, translate
 from callcenter.ami.framing import AmiMessage
 from callcenter.live.model import Change, LiveModel
 
@@ -39,6 +39,8 @@ class LiveFeed:
         self._clock = clock
         self.applied = 0
         self.dropped = 0
+        # Features that react to raw typed events (crisis marks, callback requests) listen here.
+        self.listeners: list[Callable[[AmiEvent], None]] = []
 
     def on_message(self, msg: AmiMessage) -> None:
         try:
@@ -51,6 +53,11 @@ class LiveFeed:
             return
         changes = self.model.apply(event, received_at=self._clock())
         self.applied += 1
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("AMI event listener failed on %s", type(event).__name__)
         if changes and self._on_changes is not None:
             try:
                 self._on_changes(changes)

@@ -19,7 +19,12 @@ from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.auth import require
 from callcenter.web.auth import router as auth_router
+from callcenter.web.callbacks import router as callbacks_router
+from callcenter.web.calls_actions import router as calls_actions_router
+from callcenter.web.config_api import router as config_router
 from callcenter.web.live import router as live_router
+from callcenter.web.overflow import router as overflow_router
+from callcenter.web.panel import router as panel_router
 from callcenter.web.prompts import router as prompts_router
 from callcenter.web.recordings import router as recordings_router
 from callcenter.web.schemas import (
@@ -32,6 +37,9 @@ from callcenter.web.schemas import (
     QueueOut,
     WaitingCallerOut,
 )
+from callcenter.web.wallboard import router as wallboard_router
+from callcenter.web.workorders import pages as workorder_pages
+from callcenter.web.workorders import router as workorders_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -192,6 +200,14 @@ def install_routes(app: FastAPI) -> None:
     app.include_router(api)
     app.include_router(recordings_router)  # recordings: playback, Range, audit, purge (issue 7)
     app.include_router(prompts_router)  # prompt uploads (issue 7)
+    app.include_router(config_router)  # hotline.yaml apply/history/diff/rollback (issue 3)
+    app.include_router(panel_router)  # agents' panel (issue 5)
+    app.include_router(wallboard_router)  # supervisors' wallboard (issue 5)
+    app.include_router(workorders_router)  # work orders, referral, caller file (issue 6)
+    app.include_router(workorder_pages)
+    app.include_router(overflow_router)  # overflow seats (issue 4)
+    app.include_router(callbacks_router)  # the callback seat (issue 4)
+    app.include_router(calls_actions_router)  # crisis, 110, transfers (issue 4)
 
     @app.get("/healthz", response_model=HealthOut, tags=["ops"])
     async def healthz(hotline: HotlineDep) -> HealthOut:
