@@ -62,6 +62,7 @@ class Interpreter:
             "dial": self.app_dial,
             "mixmonitor": self.app_mixmonitor,
             "stopmixmonitor": self.app_stopmixmonitor,
+            "chanspy": self.app_chanspy,
         }
 
     # ----- the channel task -----
@@ -391,6 +392,15 @@ class Interpreter:
                 fields.append((key.strip(), value.strip()))
         ch.emit("UserEvent", "user", fields)
         return 0
+
+    async def app_chanspy(self, ch: Channel, data: str) -> int:
+        """ChanSpy(prefix,options): the spy stays until it hangs up (no audio is simulated)."""
+        spyee = (split_args(data) or [""])[0].strip()
+        ch.emit("ChanSpyStart", "call", [("SpyeeChannel", spyee)])
+        while await ch.sleep(60.0):
+            pass
+        ch.emit("ChanSpyStop", "call", [("SpyeeChannel", spyee)])
+        return -1
 
     async def app_mixmonitor(self, ch: Channel, data: str) -> int:
         filename = (split_args(data) or [""])[0].strip()  # MixMonitor(file.ext[,options[,command]])
