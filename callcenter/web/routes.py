@@ -23,7 +23,6 @@ from callcenter.web.callbacks import router as callbacks_router
 from callcenter.web.calls_actions import router as calls_actions_router
 from callcenter.web.config_api import router as config_router
 from callcenter.web.live import router as live_router
-from callcenter.web.panel import router as panel_router
 from callcenter.web.overflow import router as overflow_router
 from callcenter.web.panel import router as panel_router
 from callcenter.web.prompts import router as prompts_router
@@ -38,7 +37,6 @@ from callcenter.web.schemas import (
     QueueOut,
     WaitingCallerOut,
 )
-from callcenter.web.wallboard import router as wallboard_router
 from callcenter.web.wallboard import router as wallboard_router
 from callcenter.web.workorders import pages as workorder_pages
 from callcenter.web.workorders import router as workorders_router
@@ -202,8 +200,6 @@ def install_routes(app: FastAPI) -> None:
     app.include_router(api)
     app.include_router(recordings_router)  # recordings: playback, Range, audit, purge (issue 7)
     app.include_router(prompts_router)  # prompt uploads (issue 7)
-    app.include_router(panel_router)  # agents' panel (issue 5)
-    app.include_router(wallboard_router)  # supervisors' wallboard (issue 5)
     app.include_router(config_router)  # hotline.yaml apply/history/diff/rollback (issue 3)
     app.include_router(panel_router)  # agents' panel (issue 5)
     app.include_router(wallboard_router)  # supervisors' wallboard (issue 5)
