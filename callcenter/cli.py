@@ -22,6 +22,8 @@ commands:
   config check check a hotline.yaml and list every problem as FILE:LINE:COL: message
   prompts build  draft missing prompts from the YAML texts with espeak-ng (prompts missing: list them)
   config render  write extensions.conf, queues.conf, pjsip.conf, manager.conf, … from a hotline.yaml
+  config apply FILE | history | diff A B | rollback N
+               store a checked file as a new version; the running service swaps to it without a restart
 """
 
 
@@ -95,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
         "render", help="render the Asterisk configuration from a file", add_help=False
     )
     render.add_argument("render_args", nargs=argparse.REMAINDER, help="FILE --out DIR [--agi-url URL]")
+    from callcenter.config.versions_cli import add_subcommands
+
+    add_subcommands(config_sub)  # apply, history, diff, rollback
     from recordings.cli import add_prompts_parser
 
     add_prompts_parser(sub)  # prompts build | missing (issue 7)
@@ -157,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             from callcenter.config.render import render_main
 
             return render_main(args.render_args)
+        if args.config_command in ("apply", "history", "diff", "rollback"):
+            from callcenter.config.versions_cli import versions_command
+
+            return asyncio.run(versions_command(settings, args))
         from recordings.service import sounds_dir
 
         return _config_check(args.file, args.sounds or sounds_dir(settings))

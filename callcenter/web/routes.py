@@ -19,6 +19,7 @@ from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.auth import require
 from callcenter.web.auth import router as auth_router
+from callcenter.web.config_api import router as config_router
 from callcenter.web.callbacks import router as callbacks_router
 from callcenter.web.calls_actions import router as calls_actions_router
 from callcenter.web.config_api import router as config_router
@@ -198,6 +199,7 @@ def install_routes(app: FastAPI) -> None:
     app.include_router(auth_router)
     app.include_router(live_router)
     app.include_router(api)
+    app.include_router(config_router)  # hotline.yaml apply/history/diff/rollback (issue 3)
     app.include_router(recordings_router)  # recordings: playback, Range, audit, purge (issue 7)
     app.include_router(prompts_router)  # prompt uploads (issue 7)
     app.include_router(config_router)  # hotline.yaml apply/history/diff/rollback (issue 3)

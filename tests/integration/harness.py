@@ -94,6 +94,8 @@ async def hotline_on_simulator(
         agi_port=0,
         ami_ping_interval=1.0,
         ami_ping_timeout=2.0,
+        # where a config apply writes the rendered files: the directory the simulator reads
+        **({"asterisk_config_dir": config_dir} if config_dir is not None else {}),
     )
     hotline = Hotline(settings, plan=plan or quick_plan())
     await hotline.start()
