@@ -3,7 +3,6 @@ comparison of the calls table with the simulator's ground truth used by every fa
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from callcenter.settings import PROJECT_ROOT, AmiTarget, Settings, load_settings
 from pbxsim.endpoints import AgentBehaviour
 from pbxsim.pbx import PbxSimulator
 from pbxsim.scripts import CallOutcome
-from pbxsim.traffic import TrafficProfile
+from pbxsim.traffic import TrafficGenerator, TrafficProfile
 from tests.integration.harness import SECRET, eventually, quick_plan
 
 # Every caller gives up after a few seconds at most, every answered call is short: 200 calls end in ~15 s.
@@ -75,8 +74,6 @@ class FaultRig:
 
 @asynccontextmanager
 async def fault_rig(database_url: str, tmp: Path, *, cdr_url: str | None = None) -> AsyncIterator[FaultRig]:
-    from pbxsim.traffic import TrafficGenerator  # noqa: F401  (imported for the tests' convenience)
-
     sim = PbxSimulator(
         PROJECT_ROOT / "asterisk-config",
         ami_port=0,
@@ -149,7 +146,9 @@ def compare(truth: Sequence[CallOutcome], rows: Sequence[Call]) -> list[str]:
                 problems.append(f"{t.linkedid}: {name} {getattr(row, name)!r} != {value!r} (truth)")
         for name in ("wait_seconds", "talk_seconds"):
             expected, got = getattr(t, name), getattr(row, name)
-            if expected is None or (name == "wait_seconds" and t.disposition not in ("answered", "abandoned")):
+            if expected is None or (
+                name == "wait_seconds" and t.disposition not in ("answered", "abandoned")
+            ):
                 continue
             if got is None or abs(got - expected) > TOLERANCE:
                 problems.append(f"{t.linkedid}: {name} {got!r} != {expected:.2f} (truth)")
@@ -164,5 +163,10 @@ async def all_finished(sim: PbxSimulator, count: int, timeout: float) -> list[Ca
     return await eventually(probe, timeout, f"{count} calls to end in the simulator")
 
 
-async def settle() -> None:
-    await asyncio.sleep(0)
+async def calls_placed(gen: TrafficGenerator, count: int) -> None:
+    """Wait until the traffic generator has placed ``count`` calls (the clock of a fault's window)."""
+
+    async def probe() -> bool | None:
+        return True if len(gen.calls) >= count else None
+
+    await eventually(probe, 60, f"{count} calls placed")

@@ -1,0 +1,55 @@
+"""Restart PostgreSQL during load: the service keeps taking calls, holds what it must write, catches up."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from callcenter.db.embedded import EmbeddedPostgres
+from pbxsim.traffic import TrafficGenerator
+from tests.faults.rig import SHORT_CALLS, all_finished, calls_placed, compare, fault_rig, finished_rows
+
+pytestmark = pytest.mark.slow
+
+CALLS = 120
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[EmbeddedPostgres, str]]:
+    """A PostgreSQL server of this test's own (the suite's server is shared: we must not stop it)."""
+    tmp = Path(tempfile.mkdtemp(prefix="pg8-"))  # short: a Unix socket path has ~100 characters
+    server = EmbeddedPostgres(tmp)
+    server.start()
+    try:
+        yield server, server.create_database("hotline_fault")
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
+    own_postgres: tuple[EmbeddedPostgres, str], tmp_path: Path
+) -> None:
+    server, url = own_postgres
+    async with fault_rig(url, tmp_path) as rig:
+        await rig.log_in_everyone()
+        gen = TrafficGenerator(rig.sim, 15.0, count=CALLS, seed=80, profile=SHORT_CALLS)
+        traffic = asyncio.create_task(gen.run())
+        writer = rig.hotline.writer
+        assert writer is not None
+        await calls_placed(gen, 30)
+        await asyncio.to_thread(server.stop)
+        await calls_placed(gen, 70)  # ~2.5 s of calls while PostgreSQL is down
+        held_while_down = writer.pending
+        await asyncio.to_thread(server.start)
+        await traffic
+        truth = await all_finished(rig.sim, CALLS, 60)
+        assert rig.hotline.db is not None
+        rows = await finished_rows(rig.hotline.db.sessions, CALLS, 45)
+        assert compare(truth, rows) == []
+        assert held_while_down > 0 and writer.failures > 0  # it really did spool and retry
