@@ -35,11 +35,14 @@ def _apt_install(*packages: str) -> str | None:
     if shutil.which("apt-get") is None:
         return "apt-get is not available"
     try:
-        update = subprocess.run(["apt-get", "update"], capture_output=True, text=True, timeout=300)
+        update = subprocess.run(
+            ["apt-get", "update"], check=False, capture_output=True, text=True, timeout=300
+        )
         if update.returncode != 0:
             return f"apt-get update failed: {update.stderr.strip()[-400:]}"
         result = subprocess.run(
             ["apt-get", "install", "-y", "--no-install-recommends", *packages],
+            check=False,
             capture_output=True,
             text=True,
             timeout=900,
