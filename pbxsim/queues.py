@@ -8,6 +8,7 @@ have no task of their own: their answer and hang-up are timers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -75,6 +76,7 @@ class QueueConfig:
     servicelevel: int = 0
     autofill: bool = True
     monitor_format: str = ""  # set: MixMonitor records every bridged call (pbxsim/recorder.py)
+    defaultrule: str = ""  # a [rule] of queuerules.conf applied to every caller
     members: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
@@ -134,6 +136,8 @@ def parse_queues(text: str) -> tuple[dict[str, str], dict[str, QueueConfig]]:
                 cfg.autofill = _true(value, True)
             elif key == "monitor-format":
                 cfg.monitor_format = value.strip()
+            elif key == "defaultrule":
+                cfg.defaultrule = value.strip()
             elif key == "member":
                 parts = [p.strip() for p in value.split(",")]
                 interface = parts[0]
@@ -145,6 +149,41 @@ def parse_queues(text: str) -> tuple[dict[str, str], dict[str, QueueConfig]]:
                 log.debug("queue %s line %d: %s not simulated", cfg.name, line, key)
         queues[cfg.name] = cfg
     return general, queues
+
+
+@dataclass(frozen=True)
+class PenaltyChange:
+    """``penaltychange => seconds,max[,min]``: each limit absolute (``54``) or relative (``+5``, ``-2``)."""
+
+    seconds: int
+    max_value: str = ""
+    min_value: str = ""
+
+
+def parse_queuerules(text: str) -> dict[str, list[PenaltyChange]]:
+    rules: dict[str, list[PenaltyChange]] = {}
+    for section in parse_conf(text):
+        if section.name == "general":
+            continue
+        changes = rules.setdefault(section.name, [])
+        for key, value, _line in section.entries:
+            if key.lower() != "penaltychange":
+                continue
+            parts = [p.strip() for p in value.split(",")] + ["", ""]
+            try:
+                changes.append(PenaltyChange(int(parts[0]), parts[1], parts[2]))
+            except ValueError:
+                log.warning("queuerules %s: bad penaltychange %r", section.name, value)
+        changes.sort(key=lambda c: c.seconds)
+    return rules
+
+
+def _apply_limit(current: int | None, change: str) -> int | None:
+    # app_queue's update_qe_rule: a limit the dialplan did not set stays unset
+    if current is None or not change:
+        return current
+    value = current + int(change) if change[0] in "+-" else int(change)
+    return max(0, value)
 
 
 @dataclass
@@ -173,6 +212,8 @@ class Entry:
     original_position: int
     pending: bool = False
     linpos: int = 0
+    max_penalty: int | None = None  # QUEUE_MAX_PENALTY when the caller joined
+    min_penalty: int | None = None  # QUEUE_MIN_PENALTY
 
 
 class Queue:
@@ -215,11 +256,14 @@ class QueueEngine:
         self.queues: dict[str, Queue] = {}
         self.shared_lastcall = True
         self.last_call_end: dict[str, float] = {}  # device or queue/device -> loop time
+        self.rules: dict[str, list[PenaltyChange]] = {}  # queuerules.conf
         rt.device_listeners.append(self._device_changed)
 
     # ----- configuration -----
     def load(self, path: Path) -> None:
         general, configs = parse_queues(path.read_text(encoding="utf-8"))
+        rules_file = path.with_name("queuerules.conf")
+        self.rules = parse_queuerules(rules_file.read_text(encoding="utf-8")) if rules_file.exists() else {}
         self.shared_lastcall = _true(general.get("shared_lastcall"), True)
         for name, cfg in configs.items():
             queue = self.queues.get(name)
@@ -412,9 +456,32 @@ class QueueEngine:
             return True
         return False
 
+    def _window(self, queue: Queue, entry: Entry, now: float) -> tuple[int | None, int | None]:
+        """The caller's (max, min) penalty after the queue's rule changes due by now."""
+        max_p, min_p = entry.max_penalty, entry.min_penalty
+        for change in self.rules.get(queue.config.defaultrule, ()):
+            if change.seconds > now - entry.joined:
+                break
+            max_p = _apply_limit(max_p, change.max_value)
+            min_p = _apply_limit(min_p, change.min_value)
+        return max_p, min_p
+
+    def _next_rule_at(self, queue: Queue, entry: Entry, now: float) -> float | None:
+        for change in self.rules.get(queue.config.defaultrule, ()):
+            if entry.joined + change.seconds > now:
+                return entry.joined + change.seconds - now + 0.001
+        return None
+
     def _choose(self, queue: Queue, entry: Entry, now: float) -> list[Member]:
         members = list(queue.members.values())
-        available = [m for m in members if self._ringable(queue, m, now)]
+        max_p, min_p = self._window(queue, entry, now)
+        available = [
+            m
+            for m in members
+            if self._ringable(queue, m, now)
+            and (max_p is None or m.penalty <= max_p)
+            and (min_p is None or m.penalty >= min_p)
+        ]
         if not available:
             return []
         # is_our_turn (autofill): callers ahead of us that are not already ringing someone
@@ -484,6 +551,9 @@ class QueueEngine:
                 index = i
                 break
         entry = Entry(caller, prio, now, time.time(), index + 1)
+        for var, attr in (("QUEUE_MAX_PENALTY", "max_penalty"), ("QUEUE_MIN_PENALTY", "min_penalty")):
+            with contextlib.suppress(ValueError):  # unset or not a number: no limit, as in app_queue
+                setattr(entry, attr, int(caller.get_var(var) or ""))
         queue.entries.insert(index, entry)
         caller.emit(
             "QueueCallerJoin",
@@ -515,6 +585,9 @@ class QueueEngine:
             members = self._choose(queue, entry, now)
             if not members:
                 wake = self._next_wrapup_end(queue, now)
+                rule = self._next_rule_at(queue, entry, now)
+                if rule is not None:
+                    wake = rule if wake is None else min(wake, rule)
                 limit = remaining if wake is None else (wake if remaining is None else min(wake, remaining))
                 await queue.wait_change(caller, limit)
                 continue
