@@ -92,6 +92,8 @@ class OrderFilter:
     status: str | None = None
     unit: str | None = None
     overdue_at: datetime | None = None  # only unsettled orders past their deadline at this time
+    created_from: datetime | None = None
+    created_before: datetime | None = None
     limit: int = 100
     offset: int = 0
 
@@ -187,6 +189,10 @@ class WorkOrderService:
             stmt = stmt.where(WorkOrder.status == flt.status)
         if flt.unit:
             stmt = stmt.where(or_(WorkOrder.unit_code == flt.unit, WorkOrder.escalated_to == flt.unit))
+        if flt.created_from is not None:
+            stmt = stmt.where(WorkOrder.created_at >= flt.created_from)
+        if flt.created_before is not None:
+            stmt = stmt.where(WorkOrder.created_at < flt.created_before)
         if flt.overdue_at is not None:
             stmt = stmt.where(
                 and_(
