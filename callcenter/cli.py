@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -120,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         level=(args.log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if os.environ.get("HOTLINE_LOG_FORMAT") == "json":  # structured, caller numbers masked (issue 8)
+        from callcenter.observability.logs import install_json_logging
+
+        install_json_logging(args.log_level or settings.log_level)
     if args.command is None:
         parser.print_help()
         return 2

@@ -19,7 +19,6 @@ from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.auth import require
 from callcenter.web.auth import router as auth_router
-from callcenter.web.config_api import router as config_router
 from callcenter.web.callbacks import router as callbacks_router
 from callcenter.web.calls_actions import router as calls_actions_router
 from callcenter.web.config_api import router as config_router
@@ -28,6 +27,8 @@ from callcenter.web.overflow import router as overflow_router
 from callcenter.web.panel import router as panel_router
 from callcenter.web.prompts import router as prompts_router
 from callcenter.web.recordings import router as recordings_router
+from callcenter.web.reports import pages as report_pages
+from callcenter.web.reports import router as reports_router
 from callcenter.web.schemas import (
     AttemptOut,
     CallDetailOut,
@@ -196,10 +197,13 @@ async def agent_logout(hotline: HotlineDep, principal: DeskUser, extension: str)
 
 
 def install_routes(app: FastAPI) -> None:
+    from callcenter.observability.routes import router as observability_router  # issue 8
+    from callcenter.web.blocks import router as blocks_router  # issue 9
+    from callcenter.web.survey import router as survey_router  # issue 9
+
     app.include_router(auth_router)
     app.include_router(live_router)
     app.include_router(api)
-    app.include_router(config_router)  # hotline.yaml apply/history/diff/rollback (issue 3)
     app.include_router(recordings_router)  # recordings: playback, Range, audit, purge (issue 7)
     app.include_router(prompts_router)  # prompt uploads (issue 7)
     app.include_router(config_router)  # hotline.yaml apply/history/diff/rollback (issue 3)
@@ -207,9 +211,14 @@ def install_routes(app: FastAPI) -> None:
     app.include_router(wallboard_router)  # supervisors' wallboard (issue 5)
     app.include_router(workorders_router)  # work orders, referral, caller file (issue 6)
     app.include_router(workorder_pages)
+    app.include_router(reports_router)  # KPI reports, exports (issue 6)
+    app.include_router(report_pages)
     app.include_router(overflow_router)  # overflow seats (issue 4)
     app.include_router(callbacks_router)  # the callback seat (issue 4)
     app.include_router(calls_actions_router)  # crisis, 110, transfers (issue 4)
+    app.include_router(survey_router)  # satisfaction: wallboard figures, agents' ratings (issue 9)
+    app.include_router(blocks_router)  # blocked numbers, screening log, voice messages (issue 9)
+    app.include_router(observability_router)  # /metrics, /readyz (issue 8)
 
     @app.get("/healthz", response_model=HealthOut, tags=["ops"])
     async def healthz(hotline: HotlineDep) -> HealthOut:

@@ -13,7 +13,7 @@ from callcenter.records import CallRecord, Disposition
 from callcenter.web.inventory import http_routes
 from tests.web.conftest import PASSWORD, logged_in
 
-OPEN_PATHS = {"/healthz", "/login", "/", "/api/auth/login", "/api/auth/logout"}
+OPEN_PATHS = {"/healthz", "/login", "/", "/api/auth/login", "/api/auth/logout", "/metrics", "/readyz"}
 
 
 async def test_wrong_password_is_refused_then_rate_limited(client: httpx.AsyncClient) -> None:
