@@ -26,9 +26,8 @@ async def rig(postgres_url: str, database: object, tmp_path: Path) -> AsyncItera
 
 def _value(text: str, name: str) -> float | None:
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            if line.split(" ")[0] == name or line.startswith(name + "{"):
-                return float(line.rsplit(" ", 1)[1])
+        if line.startswith((name + " ", name + "{")):
+            return float(line.rsplit(" ", 1)[1])
     return None
 
 
