@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint fmt install clean
+.PHONY: demo test bench lint fmt install clean softphone
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# The agents' panel softphone: JsSIP from the npm registry, bundled for the browser (not committed).
+# Without npm the panel runs without a softphone (the desk phone answers).
+SOFTPHONE := callcenter/web/static/vendor/jssip.min.js
+softphone:
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-save --no-audit --no-fund --prefix build/softphone jssip@3.13.8 esbuild@0.25.10 && \
+	  mkdir -p $(dir $(SOFTPHONE)) && \
+	  build/softphone/node_modules/.bin/esbuild build/softphone/node_modules/jssip/lib/JsSIP.js --bundle \
+	    --format=iife --global-name=JsSIP --minify --outfile=$(SOFTPHONE); \
+	else echo "npm is missing: the agents' panel runs without the softphone"; fi
+
+demo: $(STAMP) softphone
 	$(BIN)/hotline demo
 
 test: $(STAMP)

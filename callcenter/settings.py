@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     cookie_secure: bool = False  # set true behind HTTPS so the session cookie is never sent in clear
     session_hours: float = 12.0
+    # The agents' panel softphone (JsSIP, `make softphone`): Asterisk's WSS transport, e.g.
+    # wss://pbx.example:8089/ws, and the SIP domain of the agents' endpoints. Unset: no softphone.
+    softphone_wss_url: str | None = None
+    softphone_sip_domain: str | None = None
     overflow_interval: float = 0.0  # seconds between overflow-seat decisions; 0 leaves the controller off
 
     # Recordings and prompts (recordings/; docs in recordings/__init__.py). Paths default under data_dir.

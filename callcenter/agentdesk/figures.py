@@ -97,7 +97,7 @@ def per_hour(rows: Iterable[CallRow], wrapup: Mapping[str, float], timezone: str
 
 
 # ------------------------------------------------------------------------------------------ the charts
-_W, _H, _LEFT, _BOTTOM, _TOP = 720, 220, 40, 24, 16
+_W, _H, _LEFT, _BOTTOM, _TOP = 720, 220, 40, 24, 24
 
 
 def _frame(title: str, y_labels: list[tuple[float, str]]) -> list[str]:
@@ -107,6 +107,7 @@ def _frame(title: str, y_labels: list[tuple[float, str]]) -> list[str]:
         f'aria-label="{escape(title)}" font-family="Noto Sans CJK SC, sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
         f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="#fff"/>',
+        f'<text x="{_LEFT}" y="12" font-size="12" font-weight="bold">{escape(title)}</text>',
     ]
     for frac, label in y_labels:
         y = _TOP + plot_h * (1 - frac)

@@ -131,6 +131,8 @@ async def config(hotline: HotlineDep, principal: PanelUser) -> dict[str, Any]:
         "queues": [q.name for q in (plan.queues if plan else ())],
         "service_lines": [s.code for s in (plan.service_lines if plan else ())],
         "softphone": (STATIC / "vendor" / "jssip.min.js").exists(),
+        "softphone_wss_url": hotline.settings.softphone_wss_url,
+        "softphone_sip_domain": hotline.settings.softphone_sip_domain,
     }
 
 

@@ -25,6 +25,7 @@ from tests.integration.harness import Rig, eventually, hotline_on_simulator
 
 PASSWORD = "browser test 12355"
 CALLER = "13800138222"
+SOFTPHONE = Path(__file__).resolve().parents[2] / "callcenter/web/static/vendor/jssip.min.js"
 
 
 @pytest.fixture
@@ -98,6 +99,11 @@ async def test_agent_takes_a_call_and_the_wallboard_follows(browser: Any, site: 
     await _log_in(panel, base, "a1002", "/panel")
     await expect(panel.locator("#state")).to_have_text("未签入")
     await expect(panel.locator("#live")).to_have_text("实时")
+    if SOFTPHONE.exists():  # `make softphone` ran (npm present): JsSIP is loaded from our own server
+        await expect(panel.locator("#softphone")).to_have_text("已加载")
+        assert await panel.evaluate("typeof window.JsSIP.UA") == "function"
+    else:
+        await expect(panel.locator("#softphone")).to_have_text("未安装（由话机应答）")
     await _tab_to(panel, "btn-login")
     await panel.keyboard.press("Enter")
     await expect(panel.locator("#state")).to_have_attribute("data-state", "ready")

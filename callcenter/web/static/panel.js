@@ -6,7 +6,9 @@ const TEXT = {
         state: "状态", in_state: "持续", login: "签入", ready: "就绪", pause_reason: "暂停原因", pause: "暂停",
         logout: "签出", r_break: "休息", r_meeting: "会议", r_training: "培训", "r_after-call-work": "话后处理",
         counts: "今日", answered: "接听", missed: "未接", softphone: "软电话",
-        softphone_off: "未安装（由话机应答）", softphone_on: "已加载", call: "当前来电", ringing_kind: "（振铃中）",
+        softphone_off: "未安装（由话机应答）", softphone_on: "已加载",
+        softphone_registered: "已注册", softphone_failed: "注册失败", sip_password: "SIP 密码",
+        sip_register: "注册软电话", answer: "接听", call: "当前来电", ringing_kind: "（振铃中）",
         caller: "来电号码", language: "语言", menu: "菜单路径", queue: "队列", wait: "等待(秒)", hangup: "挂断",
         transfer_to: "转接到", transfer: "转接", callback: "预约回拨", crisis: "标记危机",
         history: "来电历史（一人一档）", arrived: "来电时间", agent: "坐席", talk: "通话(秒)", disposition: "结果",
@@ -25,7 +27,8 @@ const TEXT = {
         pause_reason: "Pause reason", pause: "Pause", logout: "Log out", r_break: "Break", r_meeting: "Meeting",
         r_training: "Training", "r_after-call-work": "After-call work", counts: "Today", answered: "answered",
         missed: "missed", softphone: "Softphone", softphone_off: "not installed (the phone answers)",
-        softphone_on: "loaded", call: "Call in hand", ringing_kind: "(ringing)", caller: "Caller",
+        softphone_on: "loaded", softphone_registered: "registered", softphone_failed: "registration failed",
+        sip_password: "SIP password", sip_register: "Register softphone", answer: "Answer", call: "Call in hand", ringing_kind: "(ringing)", caller: "Caller",
         language: "Language", menu: "Menu path", queue: "Queue", wait: "Wait (s)", hangup: "Hang up",
         transfer_to: "Transfer to", transfer: "Transfer", callback: "Book a call-back", crisis: "Mark crisis",
         history: "Earlier calls (one person, one file)", arrived: "Arrived", agent: "Agent", talk: "Talk (s)",
@@ -201,6 +204,33 @@ $("wo-form").addEventListener("submit", async (ev) => {
   $("wo-result").className = r.ok ? "saved" : "error";
 });
 
+// The softphone (JsSIP over Asterisk's WSS transport). The SIP password is typed by the agent, never stored.
+let sipSession = null;
+$("btn-sip").addEventListener("click", () => {
+  const JsSIP = window.JsSIP;
+  if (!JsSIP || !config.softphone_wss_url) return;
+  const domain = config.softphone_sip_domain || new URL(config.softphone_wss_url).hostname;
+  const ua = new JsSIP.UA({ sockets: [new JsSIP.WebSocketInterface(config.softphone_wss_url)],
+                            uri: `sip:${config.extension}@${domain}`, password: $("sip-password").value });
+  $("sip-password").value = "";
+  const status = (key) => { $("softphone").dataset.i18n = key; $("softphone").textContent = t(key); };
+  ua.on("registered", () => status("softphone_registered"));
+  ua.on("registrationFailed", () => status("softphone_failed"));
+  ua.on("newRTCSession", (ev) => {
+    if (ev.originator !== "remote") return;
+    sipSession = ev.session; $("btn-answer").hidden = false; $("btn-answer").focus();
+    sipSession.on("ended", () => { $("btn-answer").hidden = true; sipSession = null; });
+    sipSession.on("failed", () => { $("btn-answer").hidden = true; sipSession = null; });
+    sipSession.on("peerconnection", (e) => e.peerconnection.addEventListener("track", (tr) => {
+      const audio = new Audio(); audio.srcObject = tr.streams[0]; audio.play();
+    }));
+  });
+  ua.start();
+});
+$("btn-answer").addEventListener("click", () => {
+  if (sipSession) { sipSession.answer({ mediaConstraints: { audio: true, video: false } }); $("btn-answer").hidden = true; }
+});
+
 let socket = null;
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
@@ -234,7 +264,10 @@ async function start() {
   workOrders = (await fetch("/api/workorders?limit=1")).ok;
   if (config.softphone) {
     const script = document.createElement("script"); script.src = "/static/vendor/jssip.min.js";
-    script.onload = () => { $("softphone").textContent = t("softphone_on"); $("softphone").dataset.i18n = "softphone_on"; };
+    script.onload = () => {
+      $("softphone").dataset.i18n = "softphone_on"; $("softphone").textContent = t("softphone_on");
+      $("sip").hidden = !(config.softphone_wss_url && config.extension);
+    };
     document.body.appendChild(script);
   }
   applyLanguage();

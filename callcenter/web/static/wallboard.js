@@ -119,7 +119,8 @@ function render(data) {
     cell(row, a.extension); cell(row, a.name);
     const st = cell(row, (t("states")[a.state] || a.state) + (a.pause_reason ? ` (${t("r_" + a.pause_reason)})` : ""));
     st.className = "state-cell"; st.dataset.state = a.state;
-    const since = cell(row, fmt(a.seconds_in_state), "num since"); since.dataset.base = String(a.seconds_in_state);
+    const since = cell(row, a.state === "logged-out" ? null : fmt(a.seconds_in_state), "num since");
+    if (a.state !== "logged-out") since.dataset.base = String(a.seconds_in_state);
     cell(row, a.calls_today, "num");
     const actions = row.insertCell();
     if (a.state === "on-call") {
@@ -157,7 +158,7 @@ function render(data) {
 
 function tickSince() {
   const elapsed = (Date.now() - loadedAt) / 1000;
-  document.querySelectorAll("#agents td.since").forEach((td) => { td.textContent = fmt(Number(td.dataset.base) + elapsed); });
+  document.querySelectorAll("#agents td.since[data-base]").forEach((td) => { td.textContent = fmt(Number(td.dataset.base) + elapsed); });
 }
 
 async function post(url, body) {
