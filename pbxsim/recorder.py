@@ -73,16 +73,17 @@ class Recorder:
         self._seed = seed
         self.written: list[Path] = []
 
-    def path_for(self, filename: str, fmt: str = "wav") -> Path | None:
+    def path_for(self, filename: str, fmt: str | None = None) -> Path | None:
+        """Relative names land in the spool. app_queue always appends ``.<monitor-format>`` (a Linkedid
+        such as ``1700000000.12`` has a dot of its own); MixMonitor() takes the name as given."""
         if self.monitor_dir is None or not filename:
             return None
         path = Path(filename)
         if not path.is_absolute():
             path = self.monitor_dir / path
-        ext = fmt.lower().lstrip(".") or "wav"
-        return path if path.suffix else path.with_name(f"{path.name}.{ext}")
+        return path.with_name(f"{path.name}.{fmt.lower().lstrip('.')}") if fmt else path
 
-    def start(self, channel: str, filename: str, fmt: str = "wav") -> Path | None:
+    def start(self, channel: str, filename: str, fmt: str | None = None) -> Path | None:
         """Start recording ``channel`` (a second start on the same channel is ignored, as in Asterisk)."""
         path = self.path_for(filename, fmt)
         if path is None or channel in self._active:

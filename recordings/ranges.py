@@ -28,7 +28,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         last = int(last_text) if last_text else size - 1
     except ValueError:
         return None
-    if first < 0 or last < first:
+    if first < 0 or (last < first and last_text):
         return None
     if first >= size:
         raise RangeNotSatisfiable(header)

@@ -78,6 +78,7 @@ class RecordingKeeper:
         self._service_line_of = service_line_of
         self._cipher = RecordingCipher(config.key) if config.key else None
         self._wake = asyncio.Event()
+        self._pending = False  # a finished call's file was not ready yet: look again soon
         self._lock = asyncio.Lock()
 
     # -- the owned tasks ----------------------------------------------------------------------------
@@ -95,8 +96,9 @@ class RecordingKeeper:
             except Exception:
                 log.exception("recordings: spool scan failed; retrying")
             settle = self.config.settle_seconds
+            wait = min(self.config.scan_interval, max(settle, 0.5)) if self._pending else None
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.config.scan_interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait or self.config.scan_interval)
             except TimeoutError:
                 continue
             if settle > 0:
@@ -115,6 +117,7 @@ class RecordingKeeper:
         """Process every spool file whose call has ended; returns the rows written."""
         done = []
         async with self._lock:
+            self._pending = False
             for path in await asyncio.to_thread(_spool_files, self.config.monitor_dir):
                 row = await self._process(path)
                 if row is not None:
@@ -126,8 +129,11 @@ class RecordingKeeper:
         async with self.sessions() as session:
             call = await session.scalar(select(Call).where(Call.linkedid == linkedid))
             existing = await session.scalar(select(Recording).where(Recording.linkedid == linkedid))
-        if call is None or call.disposition is None:
-            return None  # not ended yet (or not ours yet: the writer may lag)
+        if call is None:
+            self._pending = True  # the call writer may lag behind the file
+            return None
+        if call.disposition is None:
+            return None  # still up: its end wakes us
         if existing is not None and existing.status == "failed":
             return None  # kept for a person to look at
         if existing is not None and existing.status == "stored":
@@ -136,6 +142,7 @@ class RecordingKeeper:
                 await asyncio.to_thread(original.unlink, missing_ok=True)
             return None
         if time.time() - await asyncio.to_thread(_mtime, original) < self.config.settle_seconds:
+            self._pending = True
             return None
         category = category_of(call.queue, self._service_line_of())
         ended_at = call.ended_at or datetime.now(UTC)
