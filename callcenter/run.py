@@ -77,6 +77,7 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
         globals={"HOTLINE_AGI": f"agi://127.0.0.1:{hotline.agi.port}/ivr"},
         seed=seed,
         default_agent=AgentBehaviour(answer_after=3.0, talk_seconds=90.0),
+        monitor_dir=settings.monitor_dir or settings.data_dir / "monitor",  # recordings (issue 7)
     )
     traffic: TrafficGenerator | None = None
     traffic_task: asyncio.Task[object] | None = None

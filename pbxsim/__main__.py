@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--talk-seconds", type=float, default=60.0, help="default agent talk time (s)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--monitor-dir", type=Path, default=None, help="MixMonitor spool: write a recording per answered call"
+    )
     return parser
 
 
@@ -55,6 +58,7 @@ async def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         prompt_seconds=args.prompt_seconds,
         default_agent=AgentBehaviour(answer_after=args.answer_after, talk_seconds=args.talk_seconds),
+        monitor_dir=args.monitor_dir,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
