@@ -16,8 +16,6 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from callcenter.workorders.models import WorkOrder
-
 ORDER_COLUMNS = (
     "id",
     "linkedid",
@@ -51,7 +49,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def order_values(order: WorkOrder, number: Callable[[WorkOrder], str | None]) -> list[Any]:
+def order_values(order: Any, number: Callable[[Any], str | None]) -> list[Any]:
     return [number(order) if c == "caller_number" else _cell(getattr(order, c)) for c in ORDER_COLUMNS]
 
 
@@ -62,7 +60,7 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
 
 
 async def orders_csv(
-    orders: AsyncIterator[WorkOrder], number: Callable[[WorkOrder], str | None], *, chunk_rows: int = 1000
+    orders: AsyncIterator[Any], number: Callable[[Any], str | None], *, chunk_rows: int = 1000
 ) -> AsyncIterator[bytes]:
     """The CSV of ``orders`` in chunks of ``chunk_rows`` rows (a header first)."""
     yield (CSV_BOM + csv_text([ORDER_COLUMNS])).encode()
@@ -77,7 +75,7 @@ async def orders_csv(
 
 
 async def orders_xlsx(
-    orders: AsyncIterator[WorkOrder], number: Callable[[WorkOrder], str | None], *, batch_rows: int = 2000
+    orders: AsyncIterator[Any], number: Callable[[Any], str | None], *, batch_rows: int = 2000
 ) -> Path:
     """Write ``orders`` to a temporary .xlsx (write-only workbook, rows appended in batches off the event
     loop) and return its path; the caller streams it and deletes it."""

@@ -19,7 +19,6 @@ from callcenter.reports.pages import report_page
 from callcenter.reports.queries import load_report
 from callcenter.web.auth import require
 from callcenter.web.workorders import ServiceDep, scope_of
-from callcenter.workorders.models import WorkOrder
 from callcenter.workorders.service import OrderFilter, WorkOrderService
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,10 +47,11 @@ def _zone(name: str) -> Any:
 
 
 def _number(principal: Principal) -> Any:
-    def number(order: WorkOrder) -> str | None:
+    def number(order: Any) -> str | None:
+        whole: str | None = order.caller_number
         if principal.sees_full_numbers:
-            return order.caller_number
-        return None if order.confidential else mask_number(order.caller_number)
+            return whole
+        return None if order.confidential else mask_number(whole)
 
     return number
 

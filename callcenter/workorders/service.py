@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy import Row, Select, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call
@@ -207,14 +207,20 @@ class WorkOrderService:
         async with self.sessions() as session:
             return list((await session.execute(stmt)).scalars().all())
 
-    async def stream(self, flt: OrderFilter, scope: Scope, *, batch: int = 2000) -> AsyncIterator[WorkOrder]:
-        """Every matching order, oldest first, read with a server-side cursor (bounded memory)."""
-        stmt = self._filtered(flt, scope).order_by(WorkOrder.id).execution_options(yield_per=batch)
+    async def stream(self, flt: OrderFilter, scope: Scope, *, batch: int = 2000) -> AsyncIterator[Row[Any]]:
+        """Every matching order as a plain row (the ``work_orders`` columns by name), oldest first, read
+        with a server-side cursor in batches of ``batch``: memory stays bounded however many there are."""
+        stmt = (
+            self._filtered(flt, scope)
+            .with_only_columns(*WorkOrder.__table__.c)
+            .order_by(WorkOrder.id)
+            .execution_options(yield_per=batch)
+        )
         async with self.sessions() as session:
-            result = await session.stream_scalars(stmt)
-            async for order in result:
-                yield order
-                session.expunge(order)
+            result = await session.stream(stmt)
+            async for partition in result.partitions(batch):
+                for row in partition:
+                    yield row
 
     async def caller_file(self, number: str, scope: Scope) -> dict[str, list[Any]]:
         """One person, one file: the caller's calls, work orders and callbacks (when that table exists)."""
