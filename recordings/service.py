@@ -37,6 +37,7 @@ from recordings.policy import Kept, RetentionPolicy, category_of, expired
 log = logging.getLogger(__name__)
 
 VERIFY_TOLERANCE = 0.05  # seconds: the converted file must last as long as the original
+ORPHAN_SECONDS = 300.0  # a spool file without a call row this long is not looked for again soon
 SPOOL_SUFFIXES = (".wav", ".WAV", ".wav49", ".gsm", ".ulaw", ".alaw", ".sln")
 
 
@@ -130,7 +131,9 @@ class RecordingKeeper:
             call = await session.scalar(select(Call).where(Call.linkedid == linkedid))
             existing = await session.scalar(select(Recording).where(Recording.linkedid == linkedid))
         if call is None:
-            self._pending = True  # the call writer may lag behind the file
+            # the call writer may lag behind the file; a file no call claims after that is left alone
+            age = time.time() - await asyncio.to_thread(_mtime, original)
+            self._pending = self._pending or age < ORPHAN_SECONDS
             return None
         if call.disposition is None:
             return None  # still up: its end wakes us

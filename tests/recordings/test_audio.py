@@ -116,3 +116,20 @@ def test_missing_prompts_are_the_named_ones_without_a_wav(tmp_path: Path) -> Non
     prompts = {"zh": {"a": "甲", "b": "乙"}, "mn": {"a": "甲"}}
     install_prompt(tmp_path, "zh", "a", call_audio(tmp_path / "x.wav", 0.5).read_bytes(), "wav")
     assert missing_prompts(prompts, tmp_path) == [("mn", "a"), ("zh", "b")]
+
+
+def test_the_simulated_mixmonitor_names_files_as_asterisk_does(tmp_path: Path) -> None:
+    from pbxsim.recorder import Recorder
+
+    recorder = Recorder(tmp_path)
+    # app_queue appends ".<monitor-format>" even to a Linkedid that has a dot of its own
+    assert recorder.path_for("1700000000.12", "wav") == tmp_path / "1700000000.12.wav"
+    assert recorder.path_for("/abs/x.wav") == Path("/abs/x.wav")  # MixMonitor(): as given
+    assert recorder.start("PJSIP/trunk-1", "1700000000.12", "wav") == tmp_path / "1700000000.12.wav"
+    assert recorder.start("PJSIP/trunk-1", "other", "wav") is None  # one MixMonitor per channel here
+    written = recorder.stop("PJSIP/trunk-1")
+    assert written == tmp_path / "1700000000.12.wav" and written.is_file()
+    assert wav_header(written)[:3] == (8000, 1, 2)
+    assert recorder.stop("PJSIP/trunk-1") is None
+    assert [p.name for p in tmp_path.iterdir()] == ["1700000000.12.wav"]  # no .part left
+    assert Recorder(None).start("PJSIP/trunk-2", "x", "wav") is None  # no spool: nothing recorded
