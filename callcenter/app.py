@@ -23,6 +23,7 @@ from callcenter.ami.connection import AmiConnection, AmiError
 from callcenter.ami.framing import AmiMessage
 from callcenter.auth.roles import STAFF, LoginLimiter
 from callcenter.auth.store import UserStore
+from callcenter.blocks.service import CallerScreening
 from callcenter.callbacks.service import CallbackService
 from callcenter.config.apply import ConfigApplier, service_render_options
 from callcenter.crisis.service import CrisisService
@@ -73,6 +74,7 @@ class Hotline:
         self.actions: AmiActions | None = None
         self.desk: AgentDesk | None = None
         self.config: ConfigApplier | None = None  # hotline.yaml versions: apply, rollback, LISTEN
+        self.screen: CallerScreening | None = None  # blocks, repeat callers, voice messages (issue 9)
         self.agents: AgentBoard | None = None  # agents' live states (panel, wallboard)
         self.alerts: AlertBook | None = None  # crisis alerts until acknowledged
         self._tasks: set[asyncio.Task[None]] = set()
@@ -119,7 +121,7 @@ class Hotline:
             self._spawn(self.reconciler.run(), "reconciler")
             self.agi = FastAgiServer(
                 {
-                    "ivr": make_ivr_route(self._current_plan),
+                    "ivr": make_ivr_route(self._current_plan, screen=self._caller_screen()),
                     "survey": make_survey_route(self._current_plan, self._survey_recorder()),
                 },
                 host=self.settings.agi_host,
@@ -217,6 +219,12 @@ class Hotline:
     def _current_plan(self) -> HotlinePlan:
         assert self.plan is not None
         return self.plan
+
+    def _caller_screen(self) -> CallerScreening:
+        self.screen = CallerScreening(
+            lambda: self.db.sessions if self.db else None, self._current_plan, self.hub
+        )
+        return self.screen
 
     def _survey_recorder(self) -> SurveyRecorder:
         from callcenter.survey.service import survey_recorder  # issue 9

@@ -25,11 +25,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from routing.plan import ActionKind, HotlinePlan
 
 from .agi.protocol import AgiCommandFailedError
 from .agi.server import AgiChannel, AgiHandler
+from .hours_gate import CallerScreen, after_walk, screen_caller
 from .menu import IvrResult, MenuWalk, Prompt
 
 __all__ = ["StepLatencyHook", "keyed_input", "make_ivr_route", "result_variables", "run_ivr"]
@@ -73,10 +76,17 @@ async def run_ivr(
     *,
     clock: Callable[[], float],
     on_step_latency: StepLatencyHook | None = None,
+    screen: CallerScreen | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> IvrResult:
     """Walk ``plan``'s menus with the caller, set the ``HOTLINE_*`` variables and return the result.
+    Blocked numbers, anonymous callers and closed hours are handled around the walk by
+    ``ivr/hours_gate.py`` (hours only when ``now`` is given).
 
     Raises :class:`~ivr.agi.protocol.AgiHangup` when the caller hangs up (nothing more is set)."""
+    gate = await screen_caller(channel, plan, screen)
+    if gate.blocked:
+        return IvrResult(plan.default_language, "", "", plan.default_priority, 0, disposition="blocked")
     walk = MenuWalk(plan)
     step = walk.start()
     replied_at: float | None = None
@@ -108,6 +118,10 @@ async def run_ivr(
         step = walk.on_input(digits)
 
     result = step.result
+    if now is not None:
+        result = await after_walk(channel, plan, result, gate.number, screen, now)
+    elif gate.number is None and result.action is ActionKind.CALLBACK:
+        result = replace(result, action=ActionKind.QUEUE, target="")  # anonymous: no callback
     command_about_to_be_sent()
     for name, value in result_variables(result):
         await channel.set_variable(name, value)
@@ -127,12 +141,16 @@ def make_ivr_route(
     *,
     clock: Callable[[], float] = time.monotonic,
     on_step_latency: StepLatencyHook | None = None,
+    screen: CallerScreen | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> AgiHandler:
     """The handler for route ``ivr``. The plan is read once when the call arrives, so a configuration
     swap never changes the menus under a caller who is mid-menu."""
 
     async def ivr_route(channel: AgiChannel) -> None:
         plan = plan_provider()
-        await run_ivr(channel, plan, clock=clock, on_step_latency=on_step_latency)
+        await run_ivr(
+            channel, plan, clock=clock, on_step_latency=on_step_latency, screen=screen, now=now
+        )
 
     return ivr_route

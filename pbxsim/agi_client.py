@@ -39,10 +39,12 @@ COMMANDS = (
     "SET EXTENSION",
     "SET PRIORITY",
     "SET CALLERID",
+    "RECORD FILE",
 )
 USAGE = {
     "STREAM FILE": "STREAM FILE <filename> <escape_digits> [<sample offset>]",
     "GET DATA": "GET DATA <file to be streamed> [<timeout>] [<maxdigits>]",
+    "RECORD FILE": "RECORD FILE <filename> <format> <escape digits> <timeout> [<offset samples>] [BEEP] [s=<silence>]",
     "GET OPTION": "GET OPTION <filename> <escape_digits> [<timeout>]",
     "WAIT FOR DIGIT": "WAIT FOR DIGIT <timeout>",
     "SET VARIABLE": "SET VARIABLE <variablename> <value>",
@@ -337,12 +339,33 @@ class AgiSession:
             ch.priority = prio
             ch.jumped = True
             return "200 result=0\n"
+        if cmd == "RECORD FILE":
+            return await self._record_file(args)
         if cmd == "SET CALLERID":
             if len(args) != 1:
                 raise Usage
             rt.set_variable(ch, "CALLERID(all)", args[0])
             return "200 result=1\n"
         return "510 Invalid or unknown command\n"
+
+    async def _record_file(self, args: list[str]) -> str:
+        """res_agi's handle_recordfile: record until an escape digit, the timeout (ms, -1: none) or a
+        hang-up. The simulator keeps no audio: it remembers the file name on the channel
+        (``Channel.recorded``) and reports the length as ``endpos`` (8 kHz samples)."""
+        if len(args) < 4:
+            raise Usage
+        ch = self.ch
+        name, escape, ms = args[0], args[2], _int(args[3])
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        digit = await ch.wait(None if ms < 0 else ms / 1000, escape)
+        endpos = int((loop.time() - started) * SAMPLE_RATE)
+        ch.recorded.append(f"{name}.{args[1]}")
+        if digit is None:
+            return f"200 result=-1 (hangup) endpos={endpos}\n"
+        if digit:
+            return f"200 result={ord(digit)} (dtmf) endpos={endpos}\n"
+        return f"200 result=0 (timeout) endpos={endpos}\n"
 
     async def _get_data(self, args: list[str]) -> str:
         ch = self.ch

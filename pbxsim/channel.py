@@ -131,6 +131,8 @@ class Channel:
         # Resolved when the current application must stop: hang-up or AMI Redirect.
         self.interrupt: asyncio.Future[None] = loop.create_future()
         self.digits: deque[str] = deque()
+        self.recorded: list[str] = []  # RECORD FILE names (the simulator keeps no audio)
+        self.heard: list[tuple[float, str]] = []  # (loop time, sound) played by app_queue announcements
         self._digit_waiter: asyncio.Future[None] | None = None
 
     # ----- snapshot and events -----

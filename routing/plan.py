@@ -100,6 +100,10 @@ class QueuePlan:
 
 
 @dataclass(frozen=True, slots=True)
+    # What the caller hears while waiting (issue 9): position and estimated wait every N s (0: never),
+    # and after this many seconds "press 1 to be called back" (0: never offered).
+    announce_frequency_seconds: int = 0
+    callback_offer_after_seconds: int = 0
 class AgentPlan:
     extension: str
     name: str
@@ -214,6 +218,14 @@ class SurveyPlan:
 class TierPlan:
     """A level of the follow-up organisation (province, city, county) that work orders are referred to."""
 
+    satisfied: frozenset[int] = frozenset()  # the keys that count as satisfied (empty: the top two)
+    agents_see_own: bool = True  # may an agent see their own individual ratings?
+
+    def is_satisfied(self, rating: int) -> bool:
+        if self.satisfied:
+            return rating in self.satisfied
+        top = max((q.max_digit for q in self.questions), default=5)
+        return rating >= top - 1
     code: str
     name: str
     deadline_days: int = 3
@@ -251,6 +263,8 @@ class HotlinePlan:
 
     def language(self, code: str) -> Language | None:
         return next((lang for lang in self.languages if lang.code == code), None)
+    repeat_calls: int = 0  # a number calling more than this many times ...
+    repeat_minutes: int = 0  # ... within this many minutes is flagged to supervisors (0: never)
 
     def external_hotline(self, key: str) -> ExternalHotline | None:
         return next((h for h in self.external_hotlines if h.key == key), None)

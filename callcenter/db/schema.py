@@ -14,5 +14,7 @@ import callcenter.callbacks.models  # noqa: F401  callback_tasks, callback_attem
 import callcenter.crisis.models  # noqa: F401  call_risk (issue 4)
 import callcenter.transfers.models  # noqa: F401  call_transfers (issue 4)
 import recordings.models  # noqa: F401  recordings, recording_access_log (issue 7)
+import callcenter.survey.models  # noqa: F401  survey_ratings (issue 9)
+import callcenter.blocks.models  # noqa: F401  caller_blocks, caller_screening_log, caller_arrivals, voice_messages (issue 9)
 
 metadata = Base.metadata

@@ -1,0 +1,236 @@
+"""The caller screen: supervisor blocks, the screening log, repeat-caller detection and out-of-hours voice
+messages. Implements ``ivr.hours_gate.CallerScreen`` for the IVR.
+
+- A block has a reason and an optional expiry; lifting it keeps the row. Every block, unblock and rejected
+  call is written to ``caller_screening_log``.
+- Every call with a number that reaches the IVR is kept in ``caller_arrivals``; a number calling more than
+  ``repeat_callers.calls`` times within ``repeat_callers.minutes`` is logged and published to supervisors on
+  hub topic ``repeat-caller`` (a possible crisis or a nuisance: a person decides).
+- A database failure never turns a caller away: the IVR goes on as if the number were not blocked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.auth.roles import SUPERVISORS
+from callcenter.blocks.models import CallerArrival, CallerBlock, ScreeningLog, VoiceMessage
+from callcenter.web.hub import LiveHub
+from routing.plan import HotlinePlan, national_number
+
+__all__ = ["REPEAT_TOPIC", "BlockNotFound", "CallerScreening", "InvalidBlock"]
+
+log = logging.getLogger(__name__)
+
+REPEAT_TOPIC = "repeat-caller"
+
+
+class InvalidBlock(ValueError):
+    """The number or the expiry of a new block is not acceptable."""
+
+
+class BlockNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatCaller:
+    number: str
+    calls: int
+    minutes: int
+    linkedid: str
+
+
+def block_out(row: CallerBlock) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "number": row.number,
+        "reason": row.reason,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "lifted_at": row.lifted_at.isoformat() if row.lifted_at else None,
+        "lifted_by": row.lifted_by,
+    }
+
+
+class CallerScreening:
+    def __init__(
+        self,
+        sessions: Callable[[], async_sessionmaker[AsyncSession] | None],
+        plan: Callable[[], HotlinePlan],
+        hub: LiveHub,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._plan = plan
+        self._hub = hub
+        self._clock = clock
+
+    def _db(self) -> async_sessionmaker[AsyncSession]:
+        sessions = self._sessions()
+        if sessions is None:
+            raise SQLAlchemyError("the database is not open")
+        return sessions
+
+    # -- CallerScreen (the IVR) --------------------------------------------------------------------------
+    async def arrived(self, number: str, linkedid: str) -> None:
+        plan = self._plan()
+        now = self._clock()
+        try:
+            async with self._db()() as session, session.begin():
+                session.add(CallerArrival(number=number, linkedid=linkedid, at=now))
+                if plan.repeat_calls <= 0 or plan.repeat_minutes <= 0:
+                    return
+                since = now - timedelta(minutes=plan.repeat_minutes)
+                calls = await session.scalar(
+                    select(func.count(CallerArrival.id)).where(
+                        CallerArrival.number == number, CallerArrival.at > since
+                    )
+                )
+                calls = calls or 0  # this one included (autoflush)
+                if calls <= plan.repeat_calls:
+                    return
+                session.add(
+                    ScreeningLog(
+                        at=now,
+                        event="repeat-caller",
+                        number=number,
+                        source="ivr",
+                        reason=f"{calls} calls in {plan.repeat_minutes} min",
+                        linkedid=linkedid,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            log.warning("caller screen: arrival of a call not recorded: %s", exc)
+            return
+        self._hub.publish(
+            REPEAT_TOPIC,
+            {"number": number, "calls": calls, "minutes": plan.repeat_minutes, "linkedid": linkedid},
+            roles=SUPERVISORS,
+        )
+        log.info("repeat caller: %d calls in %d min (call %s)", calls, plan.repeat_minutes, linkedid)
+
+    async def blocked_reason(self, number: str) -> str | None:
+        try:
+            row = await self.active_block(number)
+        except SQLAlchemyError as exc:
+            log.warning("caller screen: blocks not readable, caller let through: %s", exc)
+            return None
+        return row.reason if row is not None else None
+
+    async def rejected(self, number: str, linkedid: str, reason: str, source: str) -> None:
+        await self._log("rejected", number, source, reason, linkedid=linkedid)
+
+    async def voice_message(
+        self, linkedid: str, number: str | None, language: str, path: str, fmt: str, duration_ms: int | None
+    ) -> None:
+        try:
+            async with self._db()() as session, session.begin():
+                session.add(
+                    VoiceMessage(
+                        linkedid=linkedid,
+                        number=number,
+                        language=language,
+                        path=path,
+                        format=fmt,
+                        duration_ms=duration_ms,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            log.error("voice message %s of call %s not recorded: %s", path, linkedid, exc)
+
+    # -- supervisors ---------------------------------------------------------------------------------------
+    async def active_block(self, number: str) -> CallerBlock | None:
+        now = self._clock()
+        async with self._db()() as session:
+            return await session.scalar(
+                select(CallerBlock)
+                .where(
+                    CallerBlock.number == national_number(number),
+                    CallerBlock.lifted_at.is_(None),
+                    or_(CallerBlock.expires_at.is_(None), CallerBlock.expires_at > now),
+                )
+                .order_by(CallerBlock.id.desc())
+                .limit(1)
+            )
+
+    async def block(self, number: str, reason: str, expires_at: datetime | None, actor: str) -> CallerBlock:
+        national = national_number(number.strip())
+        digits = national[1:] if national.startswith("+") else national
+        if not digits.isdigit():
+            raise InvalidBlock(f"{number!r} is not a telephone number")
+        if not reason.strip():
+            raise InvalidBlock("a block needs a reason")
+        if expires_at is not None and expires_at <= self._clock():
+            raise InvalidBlock("the expiry is in the past")
+        async with self._db()() as session, session.begin():
+            row = CallerBlock(number=national, reason=reason.strip(), created_by=actor, expires_at=expires_at)
+            session.add(row)
+            session.add(
+                ScreeningLog(
+                    event="block", number=national, source="panel", reason=reason.strip(), actor=actor
+                )
+            )
+        return row
+
+    async def unblock(self, block_id: int, actor: str) -> CallerBlock:
+        now = self._clock()
+        async with self._db()() as session, session.begin():
+            row = await session.get(CallerBlock, block_id)
+            if row is None or row.lifted_at is not None:
+                raise BlockNotFound(block_id)
+            await session.execute(
+                update(CallerBlock).where(CallerBlock.id == block_id).values(lifted_at=now, lifted_by=actor)
+            )
+            session.add(
+                ScreeningLog(
+                    event="unblock", number=row.number, source="panel", reason=row.reason, actor=actor
+                )
+            )
+        row.lifted_at, row.lifted_by = now, actor
+        return row
+
+    async def blocks(self, *, active_only: bool = True) -> list[CallerBlock]:
+        now = self._clock()
+        stmt = select(CallerBlock).order_by(CallerBlock.id.desc())
+        if active_only:
+            stmt = stmt.where(
+                CallerBlock.lifted_at.is_(None),
+                or_(CallerBlock.expires_at.is_(None), CallerBlock.expires_at > now),
+            )
+        async with self._db()() as session:
+            return list(await session.scalars(stmt))
+
+    async def screening_log(self, *, limit: int = 200, event: str | None = None) -> list[ScreeningLog]:
+        stmt = select(ScreeningLog).order_by(ScreeningLog.id.desc()).limit(limit)
+        if event is not None:
+            stmt = stmt.where(ScreeningLog.event == event)
+        async with self._db()() as session:
+            return list(await session.scalars(stmt))
+
+    async def voice_messages(self, *, limit: int = 200) -> list[VoiceMessage]:
+        async with self._db()() as session:
+            return list(
+                await session.scalars(select(VoiceMessage).order_by(VoiceMessage.id.desc()).limit(limit))
+            )
+
+    async def _log(
+        self, event: str, number: str, source: str, reason: str | None, *, linkedid: str | None = None
+    ) -> None:
+        try:
+            async with self._db()() as session, session.begin():
+                session.add(
+                    ScreeningLog(event=event, number=number, source=source, reason=reason, linkedid=linkedid)
+                )
+        except SQLAlchemyError as exc:
+            log.error("screening log: %s of a call not written: %s", event, exc)
