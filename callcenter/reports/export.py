@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 ORDER_COLUMNS = (
     "id",
@@ -86,7 +87,7 @@ async def orders_xlsx(
 
     def append(rows: list[list[Any]]) -> None:
         for row in rows:
-            ws.append(row)
+            ws.append(_cells(row))
 
     async for order in orders:
         batch.append(order_values(order, number))
@@ -102,8 +103,14 @@ def rows_xlsx(rows: Iterable[Sequence[Any]], sheet: str = "report") -> Path:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet)
     for row in rows:
-        ws.append(list(row))
+        ws.append(_cells(row))
     return _save(wb)
+
+
+def _cells(row: Sequence[Any]) -> list[Any]:
+    """Control characters (typed into a note, say) are illegal in XLSX: openpyxl refuses the row and the
+    whole export failed with a 500 (found by tests/fuzz/test_openapi_fuzz.py). Drop them."""
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
 
 
 def _save(wb: Workbook) -> Path:

@@ -197,6 +197,7 @@ async def agent_logout(hotline: HotlineDep, principal: DeskUser, extension: str)
 
 
 def install_routes(app: FastAPI) -> None:
+    from callcenter.observability.errors import install_error_handlers  # issue 8
     from callcenter.observability.routes import router as observability_router  # issue 8
     from callcenter.web.blocks import router as blocks_router  # issue 9
     from callcenter.web.survey import router as survey_router  # issue 9
@@ -219,6 +220,7 @@ def install_routes(app: FastAPI) -> None:
     app.include_router(survey_router)  # satisfaction: wallboard figures, agents' ratings (issue 9)
     app.include_router(blocks_router)  # blocked numbers, screening log, voice messages (issue 9)
     app.include_router(observability_router)  # /metrics, /readyz (issue 8)
+    install_error_handlers(app)  # out-of-range ids, NUL bytes: 422, not 500 (issue 8)
 
     @app.get("/healthz", response_model=HealthOut, tags=["ops"])
     async def healthz(hotline: HotlineDep) -> HealthOut:
