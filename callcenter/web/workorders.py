@@ -358,6 +358,24 @@ async def work_order_of_call(
     return order_out(svc, order, principal)
 
 
+@router.get("/workorders/catalogue", summary="What the work-order form offers")
+async def catalogue(request: Request, _principal: Reader) -> dict[str, Any]:
+    """Service lines (from the plan), topics (``callcenter/workorders/topics.yaml``), risk levels and the
+    risk checklist, dispositions, caller identities: the choices of the agent's form."""
+    from callcenter.workorders.units import load_topics
+
+    plan = request.app.state.hotline.plan
+    lines = [{"code": s.code, "name": s.name} for s in (plan.service_lines if plan else ())]
+    return {
+        "service_lines": [*lines, {"code": "other", "name": "其他"}],
+        "topics": [{"code": code, **names} for code, names in load_topics().items()],
+        "risk_levels": [r.value for r in RiskLevel],
+        "risk_checklist": [c.value for c in RiskCheck],
+        "dispositions": [d.value for d in Disposition],
+        "identities": ["student", "parent", "teacher", "other"],
+    }
+
+
 @router.get("/workorders/{order_id}", response_model=WorkOrderDetailOut, summary="A work order with history")
 async def get_work_order(
     svc: ServiceDep, principal: Reader, order_id: int, response: Response

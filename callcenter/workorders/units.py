@@ -55,3 +55,15 @@ async def read_units(sessions: async_sessionmaker[AsyncSession]) -> OrgTree:
     async with sessions() as session:
         rows = (await session.execute(select(OrgUnit).where(OrgUnit.active))).scalars().all()
     return OrgTree.of(Unit(r.code, r.name, r.tier, r.parent_code) for r in rows)
+
+
+DEFAULT_TOPICS_FILE = Path(__file__).with_name("topics.yaml")
+
+
+def load_topics(path: Path = DEFAULT_TOPICS_FILE) -> dict[str, dict[str, str]]:
+    """Topic code -> names per language (``zh``, ``en``)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {
+        str(k): {str(lang): str(name) for lang, name in (v or {}).items()}
+        for k, v in (data.get("topics") or {}).items()
+    }

@@ -273,3 +273,12 @@ async def test_the_caller_file_links_calls_and_work_orders_by_number(
     assert isinstance(file["callbacks"], list)
     units = (await client.get("/api/units")).json()
     assert {"code": "150102", "name": "新城区青少年服务站", "tier": "banner", "parent": "150100"} in units
+
+
+async def test_the_form_catalogue(client: httpx.AsyncClient, clock: Clock) -> None:
+    await logged_in(client, "a1001")
+    cat = (await client.get("/api/workorders/catalogue")).json()
+    assert {"code": "psychology", "name": "心理咨询"} in cat["service_lines"]
+    assert {"code": "online-lending", "zh": "网络借贷", "en": "Online lending"} in cat["topics"]
+    assert cat["risk_levels"] == ["none", "low", "medium", "high", "crisis"]
+    assert "means-at-hand" in cat["risk_checklist"]
