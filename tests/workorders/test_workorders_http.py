@@ -282,3 +282,25 @@ async def test_the_form_catalogue(client: httpx.AsyncClient, clock: Clock) -> No
     assert {"code": "online-lending", "zh": "网络借贷", "en": "Online lending"} in cat["topics"]
     assert cat["risk_levels"] == ["none", "low", "medium", "high", "crisis"]
     assert "means-at-hand" in cat["risk_checklist"]
+
+
+async def test_two_edits_of_the_same_version_one_wins(
+    hotline: Hotline, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    import asyncio
+
+    await answered_calls(hotline, [("7.1", NUMBER)])
+    await logged_in(client, "a1001")
+    created = (await client.post("/api/workorders", json=_form("7.1", disposition="follow-up"))).json()
+    results = await asyncio.gather(
+        *(
+            client.patch(
+                f"/api/workorders/{created['id']}",
+                json={"summary": f"edit {i}", "version": created["version"]},
+            )
+            for i in range(4)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [200, 409, 409, 409]
+    final = (await client.get(f"/api/workorders/{created['id']}")).json()
+    assert final["version"] == created["version"] + 1
