@@ -99,7 +99,9 @@ class Hotline:
                 self.db.sessions,
                 database_url=self.db.url,
                 asterisk_config_dir=self.settings.asterisk_config_dir,
-                render_options=service_render_options(self.settings.agi_host, self.settings.agi_port),
+                render_options=lambda: service_render_options(
+                    self.settings.agi_host, self.agi.port if self.agi else self.settings.agi_port
+                ),
             )
             # the newest applied version (or the file, stored as version 1); a plan handed in (tests) as is
             self.plan = self._initial_plan or await config.startup_plan(self.settings.config_file)

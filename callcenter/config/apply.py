@@ -59,7 +59,8 @@ from callcenter.config.versions import (
     store_version,
 )
 from callcenter.db.plan_sync import store_plan
-from routing.plan import HotlinePlan
+from routing.plan import AgentPlan, HotlinePlan
+from routing.skills import penalty, profile_from_plan
 
 __all__ = [
     "ApplyResult",
@@ -133,7 +134,7 @@ class ConfigApplier:
         *,
         database_url: str,
         asterisk_config_dir: Path,
-        render_options: RenderOptions,
+        render_options: Callable[[], RenderOptions],
         poll_seconds: float = 30.0,
     ) -> None:
         self._host = host
@@ -273,7 +274,7 @@ class ConfigApplier:
     async def _switch(self, plan: HotlinePlan, *, source: str) -> ApplyResult:
         result = ApplyResult(version=None)
         old = self._host.plan
-        options = replace(self._render_options, source=source)
+        options = replace(self._render_options(), source=source)
         try:
             result.files_written = await asyncio.to_thread(write_atomically, render(plan, options), self._out)
         except OSError as exc:
@@ -285,7 +286,7 @@ class ConfigApplier:
         else:
             await self._command(actions, "module reload app_queue.so", result)
             members = await self._memberships(actions, result)
-            await self._add_members(actions, plan, members, result)
+            await self._add_members(actions, old, plan, members, result)
         self._host.plan = plan  # the swap: one reference, read once per call by the IVR
         await store_plan(self.sessions, plan)
         if actions is not None:
@@ -320,30 +321,33 @@ class ConfigApplier:
     async def _add_members(
         self,
         actions: AmiActions,
+        old: HotlinePlan | None,
         plan: HotlinePlan,
         members: dict[str, dict[str, bool]],
         result: ApplyResult,
     ) -> None:
+        """Logged-in agents join the queues the new version gives them (with the desk's skill penalty)."""
         for agent in plan.agents:
             current = members.get(agent.interface)
             if not current:
                 continue  # not logged in
             paused = all(current.values())
-            for queue in plan.queues_for_agent(agent):
-                if queue.name in current:
+            for queue, level in _served(plan, agent).items():
+                if queue in current:
                     continue
                 try:
                     await actions.queue_add(
-                        queue.name,
+                        queue,
                         agent.interface,
                         member_name=agent.extension,
+                        penalty=level,
                         state_interface=agent.interface,
                         paused=paused,
                     )
                 except AmiError as exc:
-                    result.notes.append(f"QueueAdd {queue.name} {agent.interface}: {exc}")
+                    result.notes.append(f"QueueAdd {queue} {agent.interface}: {exc}")
                 else:
-                    result.members_added.append((queue.name, agent.interface))
+                    result.members_added.append((queue, agent.interface))
 
     async def _remove_members(
         self,
@@ -353,22 +357,27 @@ class ConfigApplier:
         members: dict[str, dict[str, bool]],
         result: ApplyResult,
     ) -> None:
-        known = {a.interface for a in (old.agents if old else ())} | {a.interface for a in plan.agents}
+        """Memberships the old version gave and the new one does not are taken away. Only those: a
+        membership the desk added for another reason (say a language widening) is the desk's business.
+        Queues the new version drops keep their members while callers still wait in them."""
+        if old is None:
+            return
         queues = {q.name for q in plan.queues}
-        for interface, current in sorted(members.items()):
-            if interface not in known:
-                continue  # not one of the hotline's agents: someone else's business
-            agent = next((a for a in plan.agents if a.interface == interface), None)
-            wanted = {q.name for q in plan.queues_for_agent(agent)} if agent else set()
-            for queue in sorted(current):
-                if queue in wanted or queue not in queues:
+        for agent in old.agents:
+            current = members.get(agent.interface)
+            if not current:
+                continue
+            new_agent = next((a for a in plan.agents if a.extension == agent.extension), None)
+            wanted = _served(plan, new_agent) if new_agent is not None else {}
+            for queue in sorted(set(_served(old, agent)) - set(wanted)):
+                if queue not in current or queue not in queues:
                     continue
                 try:
-                    await actions.queue_remove(queue, interface)
+                    await actions.queue_remove(queue, agent.interface)
                 except AmiError as exc:
-                    result.notes.append(f"QueueRemove {queue} {interface}: {exc}")
+                    result.notes.append(f"QueueRemove {queue} {agent.interface}: {exc}")
                 else:
-                    result.members_removed.append((queue, interface))
+                    result.members_removed.append((queue, agent.interface))
 
     # -- LISTEN ------------------------------------------------------------------------------------------
     async def listen_forever(self) -> None:
@@ -386,8 +395,11 @@ class ConfigApplier:
                     backoff = 0.5
                     await self._adopt_logged()  # whatever was stored while nobody listened
                     while not driver.is_closed():
+                        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
+                        # arrives with a notification, and stop() would then wait a whole poll
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+                            async with asyncio.timeout(self._poll_seconds):
+                                await self._wake.wait()
                         self._wake.clear()
                         await self._adopt_logged()
             except (OSError, SQLAlchemyError) as exc:
@@ -446,6 +458,12 @@ async def wait_until_served(
         if version.applied_at is not None or version.apply_note is not None or now() >= deadline:
             return version
         await asyncio.sleep(0.1)
+
+
+def _served(plan: HotlinePlan, agent: AgentPlan) -> dict[str, int | None]:
+    """queue -> penalty: the queues the agent's skills and languages serve, as the desk logs them in."""
+    profile = profile_from_plan(agent)
+    return {queue.name: penalty(profile, queue) for queue in plan.queues_for_agent(agent)}
 
 
 def service_render_options(agi_host: str, agi_port: int) -> RenderOptions:
