@@ -28,6 +28,7 @@ class Extension:
     steps: dict[int, Step] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
     last: int = 0
+    cid: str | None = None  # `exten => 1/_X.,...`: only callers whose number matches (app_queue's exit keys)
 
 
 @dataclass
@@ -130,11 +131,12 @@ class Dialplan:
                 log.warning("line %d: malformed exten %r", line, value)
                 return current
             name = name.strip()
-            if "/" in name:  # caller-id matching (`exten => 100/555,...`) is not simulated
-                name = name.split("/", 1)[0]
+            cid = None
+            if "/" in name:  # caller-id matching: kept for app_queue's exit keys only, else not simulated
+                name, cid = name.split("/", 1)
             ext = context.extensions.get(name) or next((p for p in context.patterns if p.name == name), None)
             if ext is None:
-                ext = Extension(name)
+                ext = Extension(name, cid=cid)
                 if name.startswith("_"):
                     context.patterns.append(ext)
                 else:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbxsim.announce import AnnounceConfig, WaitAnnouncer, exit_key, parse_announce_option
 from pbxsim.bridge import Bridge
 from pbxsim.channel import Channel, State
 from pbxsim.conf import parse_conf
@@ -78,6 +79,7 @@ class QueueConfig:
     monitor_format: str = ""  # set: MixMonitor records every bridged call (pbxsim/recorder.py)
     defaultrule: str = ""  # a [rule] of queuerules.conf applied to every caller
     members: list[tuple[str, int, str, str]] = field(default_factory=list)
+    announce: AnnounceConfig = field(default_factory=AnnounceConfig)  # pbxsim/announce.py
 
 
 def _empty_conditions(value: str | None, *, join: bool) -> set[str]:
@@ -145,6 +147,8 @@ def parse_queues(text: str) -> tuple[dict[str, str], dict[str, QueueConfig]]:
                 name = parts[2] if len(parts) > 2 and parts[2] else interface
                 state = parts[3] if len(parts) > 3 and parts[3] else interface
                 cfg.members.append((interface, penalty, name, state))
+            elif parse_announce_option(cfg.announce, key, value):
+                pass
             else:
                 log.debug("queue %s line %d: %s not simulated", cfg.name, line, key)
         queues[cfg.name] = cfg
@@ -214,6 +218,7 @@ class Entry:
     linpos: int = 0
     max_penalty: int | None = None  # QUEUE_MAX_PENALTY when the caller joined
     min_penalty: int | None = None  # QUEUE_MIN_PENALTY
+    announcer: WaitAnnouncer | None = None  # position / periodic announcements (pbxsim/announce.py)
 
 
 class Queue:
@@ -242,12 +247,28 @@ class Queue:
             self._changed.set_result(None)
         self._changed = None
 
-    async def wait_change(self, channel: Channel, limit: float | None) -> None:
+    async def wait_change(self, channel: Channel, limit: float | None, *, keys: bool = False) -> None:
+        """Wait for a change of the queue, the caller leaving, ``limit`` seconds or (``keys``) a key."""
+        loop = asyncio.get_running_loop()
         if self._changed is None:
-            self._changed = asyncio.get_running_loop().create_future()
-        await asyncio.wait(
-            (self._changed, channel.interrupt), timeout=limit, return_when=asyncio.FIRST_COMPLETED
-        )
+            self._changed = loop.create_future()
+        waiter = None
+        if keys:
+            if channel.digits:
+                return
+            waiter = channel._digit_waiter = loop.create_future()
+        try:
+            await asyncio.wait(
+                (self._changed, channel.interrupt, *([waiter] if waiter else [])),
+                timeout=limit,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            if waiter is not None:
+                if channel._digit_waiter is waiter:
+                    channel._digit_waiter = None
+                if not waiter.done():
+                    waiter.cancel()
 
 
 class QueueEngine:
@@ -551,6 +572,9 @@ class QueueEngine:
                 index = i
                 break
         entry = Entry(caller, prio, now, time.time(), index + 1)
+        announce = queue.config.announce
+        if announce.frequency or (announce.periodic and announce.periodic_frequency):
+            entry.announcer = WaitAnnouncer(announce, now)
         for var, attr in (("QUEUE_MAX_PENALTY", "max_penalty"), ("QUEUE_MIN_PENALTY", "min_penalty")):
             with contextlib.suppress(ValueError):  # unset or not a number: no limit, as in app_queue
                 setattr(entry, attr, int(caller.get_var(var) or ""))
@@ -588,8 +612,16 @@ class QueueEngine:
                 rule = self._next_rule_at(queue, entry, now)
                 if rule is not None:
                     wake = rule if wake is None else min(wake, rule)
+                exit_context = queue.config.announce.context
+                if exit_context and exit_key(self.rt.dialplan, exit_context, caller) is not None:
+                    continue  # redirected: left the queue (QueueCallerLeave, no abandon)
+                if entry.announcer is not None:
+                    entry.announcer.announce(caller, queue.position(entry), queue.holdtime, now)
+                    due = entry.announcer.next_in(now)
+                    if due is not None:
+                        wake = due if wake is None else min(wake, due)
                 limit = remaining if wake is None else (wake if remaining is None else min(wake, remaining))
-                await queue.wait_change(caller, limit)
+                await queue.wait_change(caller, limit, keys=bool(exit_context))
                 continue
             ring_timeout = queue.config.timeout if remaining is None else min(queue.config.timeout, remaining)
             result = await self._ring(queue, entry, members, ring_timeout, options)
