@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from callcenter.ami.actions import AmiActions
 from callcenter.ami.connection import AmiActionError
 from routing.plan import AgentPlan, HotlinePlan
-from routing.skills import penalty, profile_from_plan
+from routing.skills import memberships_of, plan_routing
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +41,17 @@ class AgentDesk:
     async def log_in(self, extension: str) -> LoginResult:
         """Add the agent to each of their queues; being there already is not an error."""
         agent = self._agent(extension)
-        served = self._plan().queues_for_agent(agent)
-        queues = tuple(q.name for q in served)
-        profile = profile_from_plan(agent)  # skill/language levels (routing/skills.py) give the penalty
-        for plan_queue in served:
-            queue = plan_queue.name
+        # Skills and languages decide the queues and the penalty in each (routing/skills.py); a language
+        # that widens makes non-speakers members too, with a penalty the queue's rule reaches later.
+        members = memberships_of(extension, plan_routing(self._plan()))
+        queues = tuple(m.queue for m in members)
+        for member in members:
             try:
                 await self._actions.queue_add(
-                    queue,
+                    member.queue,
                     agent.interface,
                     member_name=agent.extension,
-                    penalty=penalty(profile, plan_queue),
+                    penalty=member.penalty,
                     state_interface=agent.interface,
                 )
             except AmiActionError as exc:
@@ -62,7 +62,9 @@ class AgentDesk:
 
     async def log_out(self, extension: str) -> LoginResult:
         agent = self._agent(extension)
-        queues = tuple(q.name for q in self._plan().queues_for_agent(agent))
+        plan = self._plan()
+        served = [m.queue for m in memberships_of(extension, plan_routing(plan))]
+        queues = tuple(dict.fromkeys([*served, *(q.name for q in plan.queues_for_agent(agent))]))
         for queue in queues:
             try:
                 await self._actions.queue_remove(queue, agent.interface)

@@ -71,6 +71,9 @@ class Language:
     code: str  # "zh", "mn"
     name: str
     prompt_set: str  # the sound directory Asterisk plays from, e.g. "zh"
+    # Callers of this language reach agents who do not speak it after this many seconds in the queue
+    # (routing/skills.py: penalty rules); None: only speakers ever serve them.
+    widen_after_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,13 @@ class QueuePlan:
     on_timeout: MenuAction | None = None
     join_empty: bool = True  # callers wait even when no agent is logged in
     leave_when_empty: bool = False
-
-
-@dataclass(frozen=True, slots=True)
     # What the caller hears while waiting (issue 9): position and estimated wait every N s (0: never),
     # and after this many seconds "press 1 to be called back" (0: never offered).
     announce_frequency_seconds: int = 0
     callback_offer_after_seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AgentPlan:
     extension: str
     name: str
@@ -185,6 +188,9 @@ class SeatPlan:
     maximum: int = 20
     standby: tuple[str, ...] = ()
     callback: str | None = None
+    # Overflow controller thresholds (``routing.overflow.OverflowPolicy`` field -> value), from
+    # ``seats.overflow``; unnamed ones keep the policy's defaults.
+    overflow: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,12 +218,6 @@ class SurveyPlan:
     questions: tuple[SurveyQuestion, ...]
     thanks: str
     timeout_seconds: float = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class TierPlan:
-    """A level of the follow-up organisation (province, city, county) that work orders are referred to."""
-
     satisfied: frozenset[int] = frozenset()  # the keys that count as satisfied (empty: the top two)
     agents_see_own: bool = True  # may an agent see their own individual ratings?
 
@@ -226,6 +226,12 @@ class TierPlan:
             return rating in self.satisfied
         top = max((q.max_digit for q in self.questions), default=5)
         return rating >= top - 1
+
+
+@dataclass(frozen=True, slots=True)
+class TierPlan:
+    """A level of the follow-up organisation (province, city, county) that work orders are referred to."""
+
     code: str
     name: str
     deadline_days: int = 3
@@ -257,14 +263,14 @@ class HotlinePlan:
     blocked_numbers: frozenset[str] = frozenset()  # national numbers (see national_number)
     survey: SurveyPlan | None = None
     tiers: tuple[TierPlan, ...] = ()
+    repeat_calls: int = 0  # a number calling more than this many times ...
+    repeat_minutes: int = 0  # ... within this many minutes is flagged to supervisors (0: never)
 
     def queue(self, name: str) -> QueuePlan | None:
         return next((q for q in self.queues if q.name == name), None)
 
     def language(self, code: str) -> Language | None:
         return next((lang for lang in self.languages if lang.code == code), None)
-    repeat_calls: int = 0  # a number calling more than this many times ...
-    repeat_minutes: int = 0  # ... within this many minutes is flagged to supervisors (0: never)
 
     def external_hotline(self, key: str) -> ExternalHotline | None:
         return next((h for h in self.external_hotlines if h.key == key), None)

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from routing.plan import AgentPlan, QueuePlan
+from routing.plan import AgentPlan, HotlinePlan, QueuePlan
 
 MIN_LEVEL = 1
 MAX_LEVEL = 5
@@ -191,6 +191,21 @@ def routing_table(
     widenings: Sequence[LanguageWidening] = (),
 ) -> tuple[QueueRouting, ...]:
     return tuple(queue_routing(q, agents, widenings) for q in queues)
+
+
+def widenings_of(plan: HotlinePlan) -> tuple[LanguageWidening, ...]:
+    """The plan's languages that widen to non-speakers (``languages.<code>.widen_after`` in the YAML)."""
+    return tuple(
+        LanguageWidening(lang.code, lang.widen_after_seconds)
+        for lang in plan.languages
+        if lang.widen_after_seconds is not None
+    )
+
+
+def plan_routing(plan: HotlinePlan) -> tuple[QueueRouting, ...]:
+    """The routing table of a whole plan (agents at ``profile_from_plan``'s default levels)."""
+    profiles = [profile_from_plan(a) for a in plan.agents]
+    return routing_table(plan.queues, profiles, widenings_of(plan))
 
 
 def memberships_of(extension: str, table: Iterable[QueueRouting]) -> tuple[Member, ...]:

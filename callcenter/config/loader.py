@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from routing.overflow import OverflowPolicy, PolicyError
 from routing.plan import (
     ALWAYS_OPEN,
     BILINGUAL_PROMPT_SET,
@@ -76,6 +77,8 @@ _QUEUE_KEYS = {
     "max_wait": "max_wait_seconds",
     "max_len": "max_len",
     "weight": "weight",
+    "announce_frequency": "announce_frequency_seconds",
+    "callback_offer_after": "callback_offer_after_seconds",
 }
 _QUEUE_FLAGS = {"join_empty": "join_empty", "leave_when_empty": "leave_when_empty"}
 _STRATEGIES = {"ringall", "rrmemory", "leastrecent", "linear", "fewestcalls", "random", "wrandom"}
@@ -94,6 +97,7 @@ _TOP_KEYS = {
     "external_hotlines",
     "blocked_numbers",
     "survey",
+    "repeat_callers",
 }
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE_KEYS = {"daily", *_DAYS, "holiday", "workday"}
@@ -272,12 +276,14 @@ def _build(r: _Reader, top: dict[str, Node], root: Node) -> HotlinePlan | None:
         r.error(hotline["number"], f"hotline.number: {number!r} must be digits only")
     languages = []
     for code, node in r.mapping(top.get("languages"), "languages").items():
-        fields = r.mapping(node, f"languages.{code}", {"name", "prompt_set"})
+        fields = r.mapping(node, f"languages.{code}", {"name", "prompt_set", "widen_after"})
+        widen = fields.get("widen_after")
         languages.append(
             Language(
                 code,
                 r.text(fields.get("name"), f"languages.{code}.name", code) or code,
                 r.name(fields.get("prompt_set"), f"languages.{code}.prompt_set") or code,
+                None if widen is None else r.integer(widen, f"languages.{code}.widen_after", 0, low=0),
             )
         )
     lang_codes = {lang.code for lang in languages}
@@ -313,6 +319,7 @@ def _build(r: _Reader, top: dict[str, Node], root: Node) -> HotlinePlan | None:
     seats = _seats(r, top.get("seats"), {a.extension for a in agents}, root)
     hours = _hours(r, top.get("hours"), line_codes, checks)
     survey = _survey(r, top.get("survey"))
+    repeat = r.mapping(top.get("repeat_callers"), "repeat_callers", {"calls", "minutes"})
     blocked = set()
     for item in r.items(top.get("blocked_numbers"), "blocked_numbers"):
         value = r.text(item, "blocked_numbers")
@@ -370,6 +377,8 @@ def _build(r: _Reader, top: dict[str, Node], root: Node) -> HotlinePlan | None:
         blocked_numbers=frozenset(blocked),
         survey=survey,
         tiers=tuple(tiers),
+        repeat_calls=r.integer(repeat.get("calls"), "repeat_callers.calls", 0, low=0),
+        repeat_minutes=r.integer(repeat.get("minutes"), "repeat_callers.minutes", 0, low=0),
     )
 
 
@@ -704,7 +713,7 @@ def _agents(r: _Reader, node: Node | None, line_codes: set[str], lang_codes: set
 
 
 def _seats(r: _Reader, node: Node | None, extensions: set[str], root: Node) -> SeatPlan:
-    fields = r.mapping(node, "seats", {"base", "max", "standby", "callback"})
+    fields = r.mapping(node, "seats", {"base", "max", "standby", "callback", "overflow"})
     before = len(r.problems)
     base = r.integer(fields.get("base"), "seats.base", 8, low=1, high=MAX_SEATS)
     maximum = r.integer(fields.get("max"), "seats.max", MAX_SEATS, low=1, high=MAX_SEATS)
@@ -719,7 +728,27 @@ def _seats(r: _Reader, node: Node | None, extensions: set[str], root: Node) -> S
     callback = r.text(fields.get("callback"), "seats.callback")
     if callback is not None and callback not in extensions:
         r.error(fields["callback"], f"seats.callback: no agent {callback!r}")
-    return SeatPlan(base=base, maximum=maximum, standby=standby, callback=callback)
+    overflow = _overflow_thresholds(r, fields.get("overflow"), base, maximum)
+    return SeatPlan(base=base, maximum=maximum, standby=standby, callback=callback, overflow=overflow)
+
+
+def _overflow_thresholds(r: _Reader, node: Node | None, base: int, maximum: int) -> Mapping[str, float]:
+    """``seats.overflow``: the overflow controller's thresholds (docs/CONFIG.md), checked together."""
+    allowed = {f for f in OverflowPolicy.__dataclass_fields__ if f not in ("base_seats", "max_seats")}
+    fields = r.mapping(node, "seats.overflow", allowed)
+    ints = {"open_waiting", "waiting_step", "close_waiting"}
+    values: dict[str, float] = {}
+    for key, value_node in fields.items():
+        value = r.number(value_node, f"seats.overflow.{key}", 0, integer=key in ints)
+        if value < 0:
+            r.error(value_node, f"seats.overflow.{key} must not be negative")
+        values[key] = value
+    if values:
+        try:
+            OverflowPolicy(base_seats=min(base, maximum), max_seats=maximum, **values)  # type: ignore[arg-type]
+        except PolicyError as exc:
+            r.error(node or fields[next(iter(fields))], f"seats.overflow: {exc}")
+    return MappingProxyType(values)
 
 
 def _hours(r: _Reader, node: Node | None, line_codes: set[str], checks: _Checks) -> HoursPlan:
@@ -918,7 +947,9 @@ def _holidays(r: _Reader, node: Node | None, year: int | None) -> list[Holiday]:
 def _survey(r: _Reader, node: Node | None) -> SurveyPlan | None:
     if node is None:
         return None
-    fields = r.mapping(node, "survey", {"enabled", "intro", "questions", "thanks", "timeout"})
+    fields = r.mapping(
+        node, "survey", {"enabled", "intro", "questions", "thanks", "timeout", "satisfied", "agents_see_own"}
+    )
     if not r.flag(fields.get("enabled"), "survey.enabled", True):
         return None
     questions = []
@@ -938,4 +969,9 @@ def _survey(r: _Reader, node: Node | None) -> SurveyPlan | None:
         questions=tuple(questions),
         thanks=r.name(fields.get("thanks"), "survey.thanks") or "survey-thanks",
         timeout_seconds=r.number(fields.get("timeout"), "survey.timeout", 5.0),
+        satisfied=frozenset(
+            r.integer(item, "survey.satisfied", 1, low=1, high=9)
+            for item in r.items(fields.get("satisfied"), "survey.satisfied")
+        ),
+        agents_see_own=r.flag(fields.get("agents_see_own"), "survey.agents_see_own", True),
     )

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from callcenter.config.loader import ConfigError, load_plan
 from routing.plan import ActionKind, HotlinePlan, MenuAction, QueuePlan
+from routing.skills import plan_routing, render_rules
 
 __all__ = ["DEFAULT_AGI_URL", "RENDERED_FILES", "RenderOptions", "render", "render_main", "write_rendered"]
 
@@ -35,6 +36,7 @@ RENDERED_FILES = (
     "extensions.conf",
     "manager.conf",
     "pjsip.conf",
+    "queuerules.conf",
     "queues.conf",
     "res_pgsql.conf",
 )
@@ -43,6 +45,9 @@ AGENTS_CONTEXT = "hotline-agents"
 EXTERNAL_CONTEXT = "hotline-external"
 SURVEY_CONTEXT = "hotline-survey"
 PROMPT_SET_SUB = "hotline-prompt-set"
+PENALTY_WINDOW_SUB = "hotline-penalty-window"
+QUEUE_EXIT_CONTEXT = "hotline-queue-exit"
+CALLBACK_OFFER_PROMPT = "callback-offer-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ def render(plan: HotlinePlan, options: RenderOptions | None = None) -> dict[str,
     files = {
         "extensions.conf": _extensions(plan, opts),
         "queues.conf": _queues(plan, opts),
+        "queuerules.conf": _queuerules(plan, opts),
         "pjsip.conf": _pjsip(plan, opts),
         "manager.conf": _manager(plan, opts),
         "cdr_pgsql.conf": _cdr_pgsql(plan, opts),
@@ -204,19 +210,22 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
         ' same => n,GotoIf($["${HOTLINE_ACTION}" = "callback"]?callback,1)',
         ' same => n,GotoIf($["${HOTLINE_ACTION}" = "transfer"]?transfer,1)',
         " same => n,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})",
-        " same => n,Queue(${HOTLINE_QUEUE},t,,,${HOTLINE_QUEUE_TIMEOUT})",
-        *_after_queue(),
+        " ; Queue announcements are played in the channel's language: the caller's prompt set.",
+        f" same => n,Gosub({PROMPT_SET_SUB},s,1)",
+        " same => n,Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})",
+        f" same => n,Queue(${{HOTLINE_QUEUE}},{_queue_options(plan)},,,${{HOTLINE_QUEUE_TIMEOUT}})",
+        *_after_queue(plan),
         "",
         "exten => fallback,1,NoOp(IVR unreachable: default queue)",
         " same => n,Set(HOTLINE_QUEUE=${HOTLINE_FALLBACK_QUEUE})",
         " same => n,Set(HOTLINE_MENU_PATH=fallback)",
-        " same => n,Queue(${HOTLINE_QUEUE},t,,,${HOTLINE_FALLBACK_TIMEOUT})",
-        *_after_queue(),
+        f" same => n,Queue(${{HOTLINE_QUEUE}},{_queue_options(plan)},,,${{HOTLINE_FALLBACK_TIMEOUT}})",
+        *_after_queue(plan),
         "",
         "; Back into the queue the IVR chose, e.g. when a public hotline did not answer a transfer.",
         "exten => queue,1,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})",
-        " same => n,Queue(${HOTLINE_QUEUE},t,,,${HOTLINE_QUEUE_TIMEOUT})",
-        *_after_queue(),
+        f" same => n,Queue(${{HOTLINE_QUEUE}},{_queue_options(plan)},,,${{HOTLINE_QUEUE_TIMEOUT}})",
+        *_after_queue(plan),
         "",
         "exten => message,1,NoOp(information message then hang up)",
         f" same => n,Gosub({PROMPT_SET_SUB},s,1)",
@@ -282,11 +291,64 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
         lines += [
             "",
             f"[{SURVEY_CONTEXT}]",
-            "; The post-call survey: an agent puts the caller through to it (AMI Redirect to s,1).",
+            "; The post-call survey: Queue() (option c) comes here when the agent hung up first; an agent",
+            "; may also put the caller through to it (AMI Redirect to s,1).",
             "exten => s,1,NoOp(post-call survey)",
             " same => n,AGI(${HOTLINE_SURVEY_AGI})",
             " same => n,Hangup()",
         ]
+    if any(q.callback_offer_after_seconds for q in plan.queues):
+        lines += [
+            "",
+            f"[{QUEUE_EXIT_CONTEXT}]",
+            "; Queues' context=: a waiting caller who presses 1 leaves the queue and is called back.",
+            "; Only callers with a number (caller-ID pattern _X.) can: anonymous callers stay queued.",
+            "exten => 1/_X.,1,NoOp(callback offer taken)",
+            " same => n,UserEvent(HotlineCallback,Reason: queue-offer,Caller: ${CALLERID(num)},"
+            "Queue: ${HOTLINE_QUEUE},Language: ${HOTLINE_LANGUAGE})",
+            f" same => n,Gosub({PROMPT_SET_SUB},s,1)",
+            " same => n,Playback(${HOTLINE_PROMPT_SET}/callback-booked)",
+            " same => n,Hangup()",
+        ]
+    return _text(_with_penalty_window(plan, lines))
+
+
+def _with_penalty_window(plan: HotlinePlan, lines: list[str]) -> list[str]:
+    """Language widening (routing/skills.py): before every Queue(), QUEUE_MAX_PENALTY for the queue in
+    HOTLINE_QUEUE (speakers only at first; the queue's rule in queuerules.conf widens it later)."""
+    limited = [r for r in plan_routing(plan) if r.initial_max_penalty is not None]
+    if not limited:
+        return lines
+    out: list[str] = []
+    for line in lines:
+        if line.startswith(" same => n,Queue("):
+            out.append(f" same => n,Gosub({PENALTY_WINDOW_SUB},s,1)")
+        out.append(line)
+    out += [
+        "",
+        f"[{PENALTY_WINDOW_SUB}]",
+        "; QUEUE_MAX_PENALTY of the queue in HOTLINE_QUEUE: callers of a widening language reach speakers",
+        "; first; the queue's defaultrule (queuerules.conf) raises the limit after the configured wait.",
+        "exten => s,1,Set(QUEUE_MAX_PENALTY=)",
+    ]
+    for routing in sorted(limited, key=lambda r: r.queue):
+        out.append(
+            f' same => n,ExecIf($["${{HOTLINE_QUEUE}}" = "{routing.queue}"]?'
+            f"Set(QUEUE_MAX_PENALTY={routing.initial_max_penalty}))"
+        )
+    out.append(" same => n,Return()")
+    return out
+
+
+def _queuerules(plan: HotlinePlan, opts: RenderOptions) -> str:
+    lines = _header(opts, plan, "12355 hotline penalty rules (queuerules.conf, app_queue)")
+    lines += [
+        "; Language widening (languages.<code>.widen_after): after the wait, non-speakers of the queue's",
+        "; language (members with a higher penalty) may answer too. See routing/skills.py.",
+    ]
+    rules = render_rules(sorted(plan_routing(plan), key=lambda r: r.queue))
+    if rules:
+        lines += ["", *rules.rstrip("\n").split("\n")]
     return _text(lines)
 
 
@@ -295,12 +357,22 @@ def _max_wait(plan: HotlinePlan, name: str) -> int:
     return queue.max_wait_seconds if queue is not None else 600
 
 
-def _after_queue() -> list[str]:
-    """After Queue() returns: its on_timeout action when the caller waited too long or the queue was full,
-    else hang up (the agent hung up, or the caller left)."""
+def _queue_options(plan: HotlinePlan) -> str:
+    """Queue() options: ``t`` (the agent may transfer); ``c`` too when there is a survey, so that the caller
+    goes on in the dialplan (QUEUESTATUS ``CONTINUE``) when the agent hangs up first."""
+    return "tc" if plan.survey is not None else "t"
+
+
+def _after_queue(plan: HotlinePlan) -> list[str]:
+    """After Queue() returns: its on_timeout action when the caller waited too long or the queue was full;
+    the survey when the agent hung up first (``CONTINUE``); else hang up (the caller left)."""
     test = '$["${QUEUESTATUS}" = "TIMEOUT" | "${QUEUESTATUS}" = "FULL"]'
+    survey = []
+    if plan.survey is not None:
+        survey = [f' same => n,GotoIf($["${{QUEUESTATUS}}" = "CONTINUE"]?{SURVEY_CONTEXT},s,1)']
     return [
         f" same => n,GotoIf({test}?timeout-${{HOTLINE_QUEUE}},1)",
+        *survey,
         " same => n,Hangup()",
     ]
 
@@ -320,8 +392,8 @@ def _on_timeout(plan: HotlinePlan, queue: QueuePlan) -> list[str]:
                 f"{exten},NoOp({queue.name}: overflow to {action.target})",
                 f" same => n,Set(HOTLINE_QUEUE={action.target})",
                 f" same => n,Set(HOTLINE_QUEUE_TIMEOUT={_max_wait(plan, action.target)})",
-                " same => n,Queue(${HOTLINE_QUEUE},t,,,${HOTLINE_QUEUE_TIMEOUT})",
-                *_after_queue(),
+                f" same => n,Queue(${{HOTLINE_QUEUE}},{_queue_options(plan)},,,${{HOTLINE_QUEUE_TIMEOUT}})",
+                *_after_queue(plan),
             ]
         case ActionKind.MESSAGE:
             return [
@@ -362,6 +434,7 @@ def _queues(plan: HotlinePlan, opts: RenderOptions) -> str:
     ]
     lines_by_code = {s.code: s.name for s in plan.service_lines}
     langs = {la.code: la.name for la in plan.languages}
+    rules = {r.queue: r.rule.name for r in plan_routing(plan) if r.rule is not None}
     for q in sorted(plan.queues, key=lambda q: q.name):
         lines += [
             "",
@@ -377,13 +450,35 @@ def _queues(plan: HotlinePlan, opts: RenderOptions) -> str:
             f"joinempty = {'yes' if q.join_empty else 'no'}",
             f"leavewhenempty = {'yes' if q.leave_when_empty else 'no'}",
             "ringinuse = no",
-            "announce-frequency = 0",
+            *_announcements(q),
             "setinterfacevar = yes",
             "setqueuevar = yes",
             "; every answered call is recorded while bridged (MixMonitor, option b) to MONITOR_FILENAME",
             "monitor-format = wav",
         ]
+        if q.name in rules:  # language widening: non-speakers may answer after a wait
+            lines.append(f"defaultrule = {rules[q.name]}")
     return _text(lines)
+
+
+def _announcements(q: QueuePlan) -> list[str]:
+    """What a waiting caller hears: position and estimated wait every ``announce_frequency`` seconds, and
+    the callback offer (a key that leaves the queue to QUEUE_EXIT_CONTEXT) every ``callback_offer_after``.
+    Sounds are played in the channel's language (``CHANNEL(language)``, set to the caller's prompt set)."""
+    out = [f"announce-frequency = {q.announce_frequency_seconds}"]
+    if q.announce_frequency_seconds:
+        out += [
+            "announce-position = yes",
+            "announce-holdtime = yes",
+            f"min-announce-frequency = {min(15, q.announce_frequency_seconds)}",
+        ]
+    if q.callback_offer_after_seconds:
+        out += [
+            f"periodic-announce = {CALLBACK_OFFER_PROMPT}",
+            f"periodic-announce-frequency = {q.callback_offer_after_seconds}",
+            f"context = {QUEUE_EXIT_CONTEXT}",
+        ]
+    return out
 
 
 # -- pjsip.conf ----------------------------------------------------------------------------------------------

@@ -65,11 +65,15 @@ class UnknownSeat(LookupError):
 
 
 def policy_for_plan(plan: HotlinePlan, **thresholds: float | int) -> OverflowPolicy:
-    """The policy with the plan's seat counts (``seats.base``/``seats.max``) and the given thresholds."""
+    """The policy with the plan's seat counts (``seats.base``/``seats.max``, capped by the agents there
+    are) and thresholds: the plan's ``seats.overflow``, then ``thresholds`` (tests) over them."""
     seats = len(seat_order(plan)[0])
     maximum = min(plan.seats.maximum, seats) if seats else plan.seats.maximum
     base = min(plan.seats.base, maximum)
-    return OverflowPolicy(base_seats=base, max_seats=maximum, **thresholds)  # type: ignore[arg-type]
+    values = {**plan.seats.overflow, **thresholds}
+    ints = {"open_waiting", "waiting_step", "close_waiting"}
+    typed = {k: int(v) if k in ints else float(v) for k, v in values.items()}
+    return OverflowPolicy(base_seats=base, max_seats=maximum, **typed)  # type: ignore[arg-type]
 
 
 def seat_order(plan: HotlinePlan) -> tuple[list[str], set[str]]:

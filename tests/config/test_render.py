@@ -85,11 +85,13 @@ def test_dialplan_keeps_the_contract() -> None:
     assert steps.index("Answer()") < agi
     assert steps[agi + 1] == 'GotoIf($["${HOTLINE_DISPOSITION}" != ""]?done,1)'
     assert steps[agi + 2] == 'GotoIf($["${HOTLINE_QUEUE}" = ""]?fallback,1)'
-    queue = steps.index("Queue(${HOTLINE_QUEUE},t,,,${HOTLINE_QUEUE_TIMEOUT})")
-    assert steps[queue - 1] == "Set(QUEUE_PRIO=${HOTLINE_PRIORITY})"
+    queue = next(i for i, step in enumerate(steps) if step.startswith("Queue(${HOTLINE_QUEUE},"))
+    assert steps[queue].endswith(",,,${HOTLINE_QUEUE_TIMEOUT})")
+    assert "Set(QUEUE_PRIO=${HOTLINE_PRIORITY})" in steps[agi:queue]
+    assert steps[queue - 1] == "Gosub(hotline-penalty-window,s,1)"  # language widening (issue 4)
     fallback = ext.split("exten => fallback,1,", 1)[1].split("\n\n", 1)[0]
     assert "Set(HOTLINE_MENU_PATH=fallback)" in fallback
-    assert "Queue(${HOTLINE_QUEUE},t,,,${HOTLINE_FALLBACK_TIMEOUT})" in fallback
+    assert ",,,${HOTLINE_FALLBACK_TIMEOUT})" in fallback and "Queue(${HOTLINE_QUEUE},t" in fallback
 
 
 def test_blocked_numbers_are_refused_before_answer() -> None:

@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from callcenter.app import create_app
+from callcenter.auth.roles import parse_roles
 from callcenter.overflow.controller import policy_for_plan
 from callcenter.overflow.models import OverflowDecisionRow
 from pbxsim.endpoints import AgentBehaviour
@@ -120,3 +123,51 @@ async def test_a_surge_opens_seats_up_to_20_and_they_close_when_it_ends_without_
     assert all(r.reason for r in rows)
     assert any("callers waiting" in r.reason for r in opened)
     assert all("low load" in r.reason or "call over" in r.reason for r in closed)
+
+
+async def test_a_supervisor_override_wins_until_released(rig: Rig) -> None:
+    watch = SeatWatch()
+    rig.sim.add_listener(watch)
+    hotline = rig.hotline
+    assert hotline.plan is not None and hotline.users is not None
+    policy = policy_for_plan(
+        hotline.plan, low_load_seconds=0.3, min_open_seconds=0.5, open_cooldown_seconds=0.0
+    )
+    hotline.start_overflow(policy, interval=0.2, window_seconds=3.0)
+
+    async def seats(expected: set[str]) -> bool | None:
+        return True if set(watch.members) == expected else None
+
+    base = {f"PJSIP/{3000 + i}" for i in range(8)}
+    await eventually(lambda: seats(base), 10, "the 8 base seats")
+    await hotline.users.add("sup", "correct horse 12355", parse_roles("supervisor"))
+    app = create_app(hotline.settings, hotline=hotline)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+        login = await client.post(
+            "/api/auth/login", json={"username": "sup", "password": "correct horse 12355"}
+        )
+        assert login.status_code == 200
+        opened = await client.post("/api/overflow/seats/3010/open")
+        assert opened.status_code == 200, opened.text
+        await eventually(lambda: seats(base | {"PJSIP/3010"}), 10, "the forced seat to open")
+        state = (await client.get("/api/overflow")).json()
+        assert {s["extension"]: s["override"] for s in state["seats"]}["3010"] == "open"
+        # the forced-open seat is never closed by the policy, however low the load
+        assert (await client.post("/api/overflow/seats/3000/close")).status_code == 200
+
+        async def base_closed() -> bool | None:
+            # 3000 closes; the forced-open 3010 keeps the hotline at its 8 base seats
+            return True if "PJSIP/3000" not in watch.members and len(watch.members) == 8 else None
+
+        await eventually(base_closed, 10, "the base seat to close")
+        assert "PJSIP/3010" in watch.members
+        # released, 3010 is an ordinary seat again; a released close lets the policy reopen a seat
+        assert (await client.post("/api/overflow/seats/3010/release")).status_code == 200
+        assert (await client.post("/api/overflow/seats/3000/release")).status_code == 200
+        state = (await client.get("/api/overflow")).json()
+        assert all(seat["override"] is None for seat in state["seats"])
+        assert (await client.post("/api/overflow/seats/9999/open")).status_code == 404
+        decisions = (await client.get("/api/overflow")).json()["decisions"]
+    assert {"override-open", "override-close", "release"} <= {d["action"] for d in decisions}
+    assert any(d["by"] == "sup" for d in decisions)
