@@ -1,0 +1,146 @@
+"""AMI ingest: bytes → framed message → typed event → live model, against a minimal hand-written parser.
+
+The byte stream is what the simulated PBX sends for whole queue calls (Newchannel, VarSets, Newexten,
+QueueCallerJoin, AgentCalled, AgentConnect, BridgeEnter/Leave, AgentComplete, Hangup …), encoded once and
+fed in 64 KiB chunks to both. The baseline only splits messages on the blank line and headers on ": " into
+dicts: the least any AMI client must do. Ours does that plus the typed translation and the live model.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from callcenter.ami.events import TranslationError, translate
+from callcenter.ami.framing import AmiFramer
+from callcenter.live.model import LiveModel
+from pbxsim.events import encode, format_timestamp
+
+CHUNK = 64 * 1024
+
+
+def call_events(i: int, t0: float) -> list[list[tuple[str, str]]]:
+    uid = f"{int(t0)}.{i}"
+    agent_uid = f"{int(t0)}.{i}a"
+    chan = f"PJSIP/trunk-{i:08x}"
+    achan = f"PJSIP/100{i % 8 + 1}-{i:08x}"
+    num = f"138{i:08d}"
+
+    def ch(name: str, u: str, extra: list[tuple[str, str]], channel: str = chan) -> list[tuple[str, str]]:
+        return [
+            ("Event", name),
+            ("Privilege", "call,all"),
+            ("Timestamp", format_timestamp(t0 + i * 0.01)),
+            ("Channel", channel),
+            ("ChannelState", "6"),
+            ("ChannelStateDesc", "Up"),
+            ("CallerIDNum", num),
+            ("CallerIDName", "<unknown>"),
+            ("ConnectedLineNum", "<unknown>"),
+            ("ConnectedLineName", "<unknown>"),
+            ("Language", "zh"),
+            ("AccountCode", ""),
+            ("Context", "hotline-inbound"),
+            ("Exten", "12355"),
+            ("Priority", "1"),
+            ("Uniqueid", u),
+            ("Linkedid", uid),
+            *extra,
+        ]
+
+    q = [("Queue", "zh-legal")]
+    member = [("MemberName", f"100{i % 8 + 1}"), ("Interface", f"PJSIP/100{i % 8 + 1}")]
+    return [
+        ch("Newchannel", uid, []),
+        ch("VarSet", uid, [("Variable", "HOTLINE_QUEUE"), ("Value", "")]),
+        ch("Newexten", uid, [("Extension", "12355"), ("Application", "AGI"), ("AppData", "agi://x/ivr")]),
+        ch("VarSet", uid, [("Variable", "HOTLINE_LANGUAGE"), ("Value", "zh")]),
+        ch("VarSet", uid, [("Variable", "HOTLINE_MENU_PATH"), ("Value", "1-2")]),
+        ch("VarSet", uid, [("Variable", "HOTLINE_PRIORITY"), ("Value", "0")]),
+        ch("VarSet", uid, [("Variable", "HOTLINE_QUEUE"), ("Value", "zh-legal")]),
+        ch("Newexten", uid, [("Extension", "12355"), ("Application", "Queue"), ("AppData", "zh-legal,t")]),
+        ch("QueueCallerJoin", uid, [*q, ("Position", "1"), ("Count", "1")]),
+        ch("Newchannel", agent_uid, [], achan),
+        ch("AgentCalled", uid, [*q, *member]),
+        ch("AgentConnect", uid, [*q, *member, ("RingTime", "1"), ("HoldTime", "3")]),
+        ch("QueueCallerLeave", uid, [*q, ("Count", "0"), ("Position", "1")]),
+        ch("BridgeEnter", uid, [("BridgeUniqueid", f"b{i}"), ("BridgeType", "basic")]),
+        ch("BridgeEnter", agent_uid, [("BridgeUniqueid", f"b{i}"), ("BridgeType", "basic")], achan),
+        ch("BridgeLeave", uid, [("BridgeUniqueid", f"b{i}")]),
+        ch("AgentComplete", uid, [*q, *member, ("HoldTime", "3"), ("TalkTime", "60"), ("Reason", "caller")]),
+        ch("BridgeLeave", agent_uid, [("BridgeUniqueid", f"b{i}")], achan),
+        ch("Hangup", agent_uid, [("Cause", "16"), ("Cause-txt", "Normal Clearing")], achan),
+        ch("Hangup", uid, [("Cause", "16"), ("Cause-txt", "Normal Clearing")]),
+    ]
+
+
+def build_stream(calls: int) -> tuple[bytes, int]:
+    t0 = time.time()
+    parts: list[bytes] = []
+    events = 0
+    for i in range(calls):
+        for fields in call_events(i, t0):
+            parts.append(encode(fields))
+            events += 1
+    return b"".join(parts), events
+
+
+def baseline_parse(stream: bytes) -> int:
+    """A minimal hand-written AMI parser: split on the blank line, decode, headers into a dict."""
+    count = 0
+    rest = b""
+    for start in range(0, len(stream), CHUNK):
+        buf = rest + stream[start : start + CHUNK]
+        *messages, rest = buf.split(b"\r\n\r\n")
+        for raw in messages:
+            headers: dict[str, str] = {}
+            for line in raw.decode("utf-8", "replace").split("\r\n"):
+                key, _, value = line.partition(": ")
+                headers.setdefault(key, value)
+            count += 1
+    return count
+
+
+def ours(stream: bytes) -> int:
+    framer = AmiFramer()
+    model = LiveModel()
+    count = 0
+    for start in range(0, len(stream), CHUNK):
+        for msg in framer.feed(stream[start : start + CHUNK]):
+            try:
+                event = translate(msg)
+            except TranslationError:
+                continue
+            if event is not None:
+                model.apply(event, received_at=None)
+            count += 1
+    return count
+
+
+def _best_rate(fn: Any, stream: bytes, events: int, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        got = fn(stream)
+        elapsed = time.perf_counter() - t
+        if got != events:
+            raise RuntimeError(f"{fn.__name__} saw {got} of {events} events")
+        best = min(best, elapsed)
+    return events / best
+
+
+def run(calls: int = 10_000, rounds: int = 3) -> dict[str, Any]:
+    stream, events = build_stream(calls)
+    base = _best_rate(baseline_parse, stream, events, rounds)
+    rate = _best_rate(ours, stream, events, rounds)
+    return {
+        "name": "ami_ingest",
+        "events": events,
+        "bytes": len(stream),
+        "events_per_second": round(rate),
+        "baseline": "minimal hand-written parser (split + dict), same byte stream",
+        "baseline_events_per_second": round(base),
+        "ratio": round(rate / base, 3),
+        "target_ratio": 0.5,
+        "ok": rate / base >= 0.5,
+    }

@@ -1,0 +1,103 @@
+"""Asterisk's CDR + queue_log → a call record (pure), and the upsert that never erases a known field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.calls import get_call, upsert_calls
+from callcenter.db.engine import Database
+from callcenter.reconcile.models import Cdr, QueueLog
+from callcenter.reconcile.reconciler import record_from_asterisk
+from callcenter.records import CallRecord, Disposition
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def _cdr(**kw: object) -> Cdr:
+    base: dict[str, object] = {
+        "linkedid": "1.1",
+        "uniqueid": "1.1",
+        "src": "13800138000",
+        "clid": '"共青团" <13800138000>',
+        "dst": "12355",
+        "dcontext": "hotline-inbound",
+        "channel": "PJSIP/trunk-00000001",
+        "start": T0,
+        "end": T0 + timedelta(seconds=60),
+        "lastapp": "Queue",
+    }
+    base.update(kw)
+    return Cdr(**base)
+
+
+def _q(event: str, at: float, agent: str = "NONE", *data: str) -> QueueLog:
+    d = [*data, "", "", ""]
+    return QueueLog(
+        time=T0 + timedelta(seconds=at),
+        callid="1.1",
+        queuename="zh-legal",
+        agent=agent,
+        event=event,
+        data1=d[0],
+        data2=d[1],
+        data3=d[2],
+    )
+
+
+def test_answered_call_from_queue_log() -> None:
+    rows = [_q("ENTERQUEUE", 5, "NONE", "", "13800138000", "1"), _q("CONNECT", 9, "1002", "4", "1.2", "1")]
+    rows.append(_q("COMPLETECALLER", 60, "1002", "4", "51", "1"))
+    rec = record_from_asterisk(_cdr(), rows)
+    assert rec.disposition is Disposition.ANSWERED
+    assert (rec.queue, rec.agent, rec.wait_seconds, rec.talk_seconds) == ("zh-legal", "1002", 4.0, 51.0)
+    assert (rec.caller_number, rec.caller_name, rec.dialled_number) == ("13800138000", "共青团", "12355")
+    assert rec.answered_at == T0 + timedelta(seconds=9)
+
+
+def test_abandon_timeout_and_ivr_hangup() -> None:
+    abandoned = record_from_asterisk(_cdr(), [_q("ENTERQUEUE", 5), _q("ABANDON", 12, "NONE", "1", "1", "7")])
+    assert (abandoned.disposition, abandoned.wait_seconds, abandoned.agent) == (
+        Disposition.ABANDONED,
+        7.0,
+        None,
+    )
+    timeout = record_from_asterisk(
+        _cdr(), [_q("ENTERQUEUE", 5), _q("EXITWITHTIMEOUT", 65, "NONE", "1", "1", "60")]
+    )
+    assert (timeout.disposition, timeout.wait_seconds) == (Disposition.QUEUE_TIMEOUT, 60.0)
+    ivr = record_from_asterisk(_cdr(lastapp="AGI"), [])
+    assert ivr.disposition is Disposition.IVR_HANGUP and ivr.queue is None
+
+
+def test_a_second_join_after_an_abandon_counts_the_last_queue() -> None:
+    rows = [
+        _q("ENTERQUEUE", 1),
+        _q("ABANDON", 3, "NONE", "1", "1", "2"),
+        _q("ENTERQUEUE", 4),
+        _q("CONNECT", 6, "1001", "2"),
+    ]
+    assert record_from_asterisk(_cdr(), rows).disposition is Disposition.ANSWERED
+
+
+async def test_a_later_snapshot_never_erases_known_fields(database: Database) -> None:
+    sessions: async_sessionmaker[AsyncSession] = database.sessions
+    full = CallRecord(
+        linkedid="9.9", uniqueid="9.9", language="zh", menu_path="1-2", queue="zh-legal", priority=0
+    )
+    async with sessions() as session, session.begin():
+        await upsert_calls(session, [full])
+    # A record rebuilt after a restart (CoreShowChannels: no menu path, no language) ends the call.
+    rebuilt = CallRecord(linkedid="9.9", uniqueid="9.9", disposition=Disposition.ANSWERED, agent="1002")
+    async with sessions() as session, session.begin():
+        await upsert_calls(session, [rebuilt])
+    row = await get_call(sessions, "9.9")
+    assert row is not None
+    assert (row.language, row.menu_path, row.queue, row.disposition, row.agent) == (
+        "zh",
+        "1-2",
+        "zh-legal",
+        "answered",
+        "1002",
+    )
