@@ -259,6 +259,11 @@ class Hotline:
         if connected and self.ami is not None:
             # After (re)connecting, learn the calls and queues already up (a restart, a dropped link).
             self._spawn(self._rebuild(), "ami-rebuild")
+            if self.config is not None and self.config.reload_pending:  # applied while the link was down
+                self._spawn(self._reload_config(self.config), "config-reload")
+
+    async def _reload_config(self, config: ConfigApplier) -> None:
+        await config.reload_if_pending()
 
     async def _rebuild(self) -> None:
         if self.ami is None:

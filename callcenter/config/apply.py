@@ -145,6 +145,7 @@ class ConfigApplier:
         self._poll_seconds = poll_seconds
         self._lock = asyncio.Lock()
         self.version: int | None = None  # the stored version serving now; None: a plan handed in (tests)
+        self.reload_pending = False  # a switch happened without an AMI link: reload when it is back
         self._wake = asyncio.Event()  # a NOTIFY arrived
         self.listening = asyncio.Event()  # set while the LISTEN connection is up (tests wait on it)
 
@@ -281,6 +282,7 @@ class ConfigApplier:
             result.notes.append(f"cannot write the Asterisk configuration to {self._out}: {exc}")
         actions = self._host.actions if self._host.ami_connected else None
         members: dict[str, dict[str, bool]] = {}
+        self.reload_pending = actions is None
         if actions is None:
             result.notes.append("no AMI link: Asterisk was not asked to reload")
         else:
@@ -293,6 +295,20 @@ class ConfigApplier:
             await self._command(actions, "dialplan reload", result)
             await self._remove_members(actions, old, plan, members, result)
         return result
+
+    async def reload_if_pending(self) -> ApplyResult | None:
+        """After the AMI link comes back: the reloads and memberships a switch without it skipped."""
+        async with self._lock:
+            plan, actions = self._host.plan, self._host.actions
+            if not self.reload_pending or plan is None or actions is None or not self._host.ami_connected:
+                return None
+            result = ApplyResult(version=None)
+            await self._command(actions, "module reload app_queue.so", result)
+            await self._add_members(actions, None, plan, await self._memberships(actions, result), result)
+            await self._command(actions, "dialplan reload", result)
+            self.reload_pending = bool(result.notes)
+            log.info("Asterisk reloaded after the AMI link came back: %s", result.note or "ok")
+            return result
 
     async def _command(self, actions: AmiActions, command: str, result: ApplyResult) -> None:
         try:

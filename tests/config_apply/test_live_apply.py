@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.app import Hotline
 from callcenter.config.apply import ConfigApplier
 from callcenter.config.loader import ConfigError
 from callcenter.config.versions import list_versions
+from callcenter.settings import AmiTarget, Settings
 from pbxsim.endpoints import AgentBehaviour
+from pbxsim.pbx import PbxSimulator
 from pbxsim.scripts import CallerScript, PlacedCall
 from tests.config_apply.support import Tracer, example_text, plan_of, render_into
 from tests.integration.harness import Rig, eventually, hotline_on_simulator
@@ -172,3 +175,37 @@ async def test_an_invalid_apply_changes_nothing_and_says_where(
         assert (outcome.queue, outcome.disposition, outcome.agent) == ("zh-legal", "answered", "1002")
         row = await rig.finished_call(call.linkedid)
         assert (row.menu_path, row.queue, row.disposition) == ("1-2", "zh-legal", "answered")
+
+
+async def test_a_version_applied_while_the_ami_link_is_down_is_reloaded_when_it_comes_back(
+    service: Hotline, settings: Settings
+) -> None:
+    render_into(plan_of(example_text("inner-mongolia")), settings.asterisk_config_dir, SOURCE)
+    sim = PbxSimulator(settings.asterisk_config_dir, ami_port=0, ami_users={"hotline": "s3cret"})
+    await sim.start()
+    try:
+        assert service.config is not None
+        result = await service.config.apply_text(
+            version_b(example_text("inner-mongolia")), author="ops", source=SOURCE
+        )
+        assert result.notes == ["no AMI link: Asterisk was not asked to reload"] and result.reloaded == []
+        assert service.config.reload_pending and "zh-rights" not in sim.queues.queues
+
+        await service.connect_ami(
+            AmiTarget(host="127.0.0.1", port=sim.ami_port, username="hotline", secret="s3cret")
+        )
+
+        async def reloaded() -> bool | None:
+            return True if "zh-rights" in sim.queues.queues else None
+
+        await eventually(reloaded, 10, "Asterisk to reload queues.conf once the link is up")
+        config = service.config
+
+        async def done() -> bool | None:
+            return True if not config.reload_pending else None
+
+        await eventually(done, 10, "the pending reload to be done")
+        assert sim.rt.dialplan.exists("hotline-inbound", "timeout-zh-rights")
+    finally:
+        await service.stop()
+        await sim.stop()
