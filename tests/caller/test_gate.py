@@ -139,7 +139,9 @@ async def test_an_anonymous_caller_choosing_callback_in_the_menu_is_queued_inste
         assert not _callbacks(user_events(), call.linkedid)
 
 
-async def test_blocked_numbers_never_reach_a_queue(postgres_url: str, database: object, tmp_path: Path) -> None:
+async def test_blocked_numbers_never_reach_a_queue(
+    postgres_url: str, database: object, tmp_path: Path
+) -> None:
     plan = replace(quick_plan(), repeat_calls=0)
     async with caller_rig(postgres_url, tmp_path, plan=plan) as rig:
         await rig.log_in("1001")

@@ -28,7 +28,7 @@ async def test_the_caller_rates_the_call_after_the_agent_hangs_up(rig: Rig) -> N
     heard = rig.prompts_heard()
     # Mongolian (2), psychology (1); the agent ends the call after 1 s; the caller then presses 4.
     call = await rig.sim.place_call(
-        CallerScript(number="13800138001", digits=[(0.2, "2"), (0.2, "1"), (2.5, "4")])
+        CallerScript(number="13800138001", digits=[(0.2, "2"), (0.2, "1"), (1.6, "4")])
     )
     truth = await call.wait_finished(30)
     assert truth.agent == "1005"
