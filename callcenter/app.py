@@ -224,7 +224,7 @@ class Hotline:
 
     def _caller_screen(self) -> CallerScreening:
         self.screen = CallerScreening(
-            lambda: self.db.sessions if self.db else None, self._current_plan, self.hub
+            lambda: self.db.sessions if self.db else None, self._current_plan, self.hub, spawn=self._spawn
         )
         return self.screen
 
@@ -301,6 +301,8 @@ class Hotline:
                 self.hub.publish("queue", {"queue": change.queue}, roles=STAFF)
         if self.callbacks is not None:
             self.callbacks.on_changes(changes)
+        if self.screen is not None:
+            self.screen.on_changes(changes)  # blocked by the dialplan: the screening log (issue 9)
 
     @property
     def ami_connected(self) -> bool:

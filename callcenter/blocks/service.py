@@ -12,7 +12,8 @@ messages. Implements ``ivr.hours_gate.CallerScreen`` for the IVR.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,8 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.auth.roles import SUPERVISORS
 from callcenter.blocks.models import CallerArrival, CallerBlock, ScreeningLog, VoiceMessage
+from callcenter.live.model import CallEnded
+from callcenter.records import Disposition
 from callcenter.web.hub import LiveHub
 from routing.plan import HotlinePlan, national_number
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], None]
 
 __all__ = ["REPEAT_TOPIC", "BlockNotFound", "CallerScreening", "InvalidBlock"]
 
@@ -70,11 +75,31 @@ class CallerScreening:
         hub: LiveHub,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        spawn: Spawn | None = None,
     ) -> None:
         self._sessions = sessions
         self._plan = plan
         self._hub = hub
         self._clock = clock
+        self._spawn = spawn
+        self._logged: deque[str] = deque(maxlen=1000)  # calls the IVR already logged as rejected
+
+    def on_changes(self, changes: Iterable[object]) -> None:
+        """Calls the dialplan refused before the IVR (the YAML's list) end as ``blocked`` without a word
+        to us: log them from the live model's end of call."""
+        if self._spawn is None:
+            return
+        for change in changes:
+            if not isinstance(change, CallEnded):
+                continue
+            rec = change.record
+            if rec.disposition is not Disposition.BLOCKED or rec.linkedid in self._logged:
+                continue
+            number = national_number(rec.caller_number or "")
+            self._spawn(
+                self._log("rejected", number, "yaml", "blocked_numbers", linkedid=rec.linkedid),
+                "screening-log",
+            )
 
     def _db(self) -> async_sessionmaker[AsyncSession]:
         sessions = self._sessions()
@@ -129,6 +154,7 @@ class CallerScreening:
         return row.reason if row is not None else None
 
     async def rejected(self, number: str, linkedid: str, reason: str, source: str) -> None:
+        self._logged.append(linkedid)
         await self._log("rejected", number, source, reason, linkedid=linkedid)
 
     async def voice_message(
