@@ -63,6 +63,7 @@ from routing.plan import AgentPlan, HotlinePlan
 from routing.skills import penalty, profile_from_plan
 
 __all__ = [
+    "ApplyFailedError",
     "ApplyResult",
     "ConfigApplier",
     "PlanHost",
@@ -85,6 +86,11 @@ class PlanHost(Protocol):
 
     @property
     def ami_connected(self) -> bool: ...
+
+
+class ApplyFailedError(Exception):
+    """A checked and stored version could not be put in place (the rendered files could not be written);
+    the serving version keeps serving and the stored one says why in ``apply_note``."""
 
 
 class VersionRefusedError(Exception):
@@ -250,7 +256,13 @@ class ConfigApplier:
 
     # -- the switch --------------------------------------------------------------------------------------
     async def _switch_and_record(self, version: VersionInfo, plan: HotlinePlan) -> ApplyResult:
-        result = await self._switch(plan, source=version.source)
+        try:
+            result = await self._switch(plan, source=version.source)
+        except ApplyFailedError as exc:
+            self.version = version.n  # not again at every poll; the history says why
+            await mark_applied(self.sessions, version.n, applied=False, note=f"not applied: {exc}")
+            log.error("configuration version %d not applied: %s", version.n, exc)
+            raise
         result.version = version
         self.version = version.n
         await mark_applied(self.sessions, version.n, applied=True, note=result.note)
@@ -279,7 +291,7 @@ class ConfigApplier:
         try:
             result.files_written = await asyncio.to_thread(write_atomically, render(plan, options), self._out)
         except OSError as exc:
-            result.notes.append(f"cannot write the Asterisk configuration to {self._out}: {exc}")
+            raise ApplyFailedError(f"cannot write the Asterisk configuration to {self._out}: {exc}") from exc
         actions = self._host.actions if self._host.ami_connected else None
         members: dict[str, dict[str, bool]] = {}
         self.reload_pending = actions is None
@@ -432,6 +444,8 @@ class ConfigApplier:
     async def _adopt_logged(self) -> None:
         try:
             await self.adopt_latest()
+        except ApplyFailedError:
+            pass  # logged and noted on the version
         except (OSError, SQLAlchemyError) as exc:
             log.warning("could not look for a new configuration version: %s", exc)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from callcenter.app import Hotline
 from callcenter.auth.roles import OPERATORS, Principal
-from callcenter.config.apply import ApplyResult, ConfigApplier, VersionRefusedError
+from callcenter.config.apply import ApplyFailedError, ApplyResult, ConfigApplier, VersionRefusedError
 from callcenter.config.loader import ConfigError, ConfigProblem
 from callcenter.config.versions import (
     UnknownVersionError,
@@ -124,7 +124,10 @@ def _problems(problems: list[ConfigProblem]) -> JSONResponse:
     "/apply",
     response_model=ApplyOut,
     summary="Check, store and apply a hotline.yaml (the request body); 422 lists every problem",
-    responses={422: {"description": "the file has problems; nothing was changed"}},
+    responses={
+        422: {"description": "the file has problems; nothing was changed"},
+        500: {"description": "stored, but the rendered files could not be written: the old version serves"},
+    },
 )
 async def apply_config(
     request: Request,
@@ -145,6 +148,8 @@ async def apply_config(
         result = await applier.apply_text(text, author=principal.username, source=name)
     except ConfigError as exc:
         return _problems(exc.problems)
+    except ApplyFailedError as exc:
+        raise HTTPException(500, f"stored but not applied: {exc}") from exc
     return _apply_out(result, applier.version)
 
 
@@ -203,4 +208,6 @@ async def rollback(request: Request, principal: Operator, n: int) -> ApplyOut | 
         raise HTTPException(404, str(exc)) from exc
     except VersionRefusedError as exc:
         return _problems(exc.problems)
+    except ApplyFailedError as exc:
+        raise HTTPException(500, f"stored but not applied: {exc}") from exc
     return _apply_out(result, applier.version)

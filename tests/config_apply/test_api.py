@@ -95,3 +95,19 @@ async def test_agents_may_not_apply(service: Hotline, client: httpx.AsyncClient)
     response = await client.post("/api/config/apply", content=IM.encode())
     assert response.status_code == 403
     assert (await client.get("/api/config/history")).status_code == 403
+
+
+async def test_when_the_files_cannot_be_written_the_old_version_keeps_serving(
+    service: Hotline, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await logged_in(client, "ops")
+    serving = service.plan
+    (tmp_path / "asterisk").write_text("not a directory", encoding="utf-8")
+    response = await client.post("/api/config/apply", content=IM.encode())
+    assert response.status_code == 500
+    assert response.json()["detail"].startswith(
+        "stored but not applied: cannot write the Asterisk configuration"
+    )
+    assert service.plan is serving
+    (version,) = (await client.get("/api/config/history")).json()
+    assert version["applied_at"] is None and version["apply_note"].startswith("not applied: cannot write")
