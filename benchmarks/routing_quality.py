@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -188,8 +189,11 @@ async def run_scenario(
         await sampler
         outcomes = [await p.wait_finished(3600 / k + 60) for p in placed]
     finally:
-        await hotline.stop()
         await sim.stop()
+        try:
+            await asyncio.wait_for(hotline.stop(), 60)
+        except TimeoutError:  # a task of the service that swallows its cancellation: say so, go on
+            print(f"{name}: the service did not stop within 60 s", file=sys.stderr)
     facts = []
     for o in outcomes:
         wait = (o.wait_seconds or 0.0) * k
@@ -214,7 +218,14 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:6.1%}"
 
 
+def _dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stderr)
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, object]:
+    # kill -USR1 <pid>: where every task is (a long run that seems stuck)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _dump_tasks)
     calls = arrivals(args.hours, args.seed, args.patience)
     minimum = erlang_minimum_seat_hours(calls, args.hours)
     results = []
