@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -182,6 +182,7 @@ class CrisisService:
         stmt = insert(CallRiskRow).values(**values).on_conflict_do_nothing(index_elements=["linkedid"])
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
+            await _raise_work_order_risk(session, mark.linkedid)
 
     def _alert(self, mark: CrisisMark, caller_number: str | None) -> None:
         record = self._model.call(mark.linkedid)
@@ -199,3 +200,25 @@ class CrisisService:
             },
             roles=SUPERVISORS,
         )
+
+
+async def _raise_work_order_risk(session: AsyncSession, linkedid: str) -> None:
+    """The call's work order (issue 6's ``work_orders``, when it exists already) becomes crisis risk; a
+    draft made later reads the flag with :func:`risk_of`."""
+    exists = (
+        await session.execute(
+            text(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = 'work_orders' AND column_name = 'risk_level'"
+            )
+        )
+    ).first()
+    if exists is None:
+        return
+    await session.execute(
+        text(
+            "UPDATE work_orders SET risk_level = 'crisis' "
+            "WHERE linkedid = :linkedid AND risk_level IN ('none', 'low', 'medium', 'high')"
+        ),
+        {"linkedid": linkedid},
+    )

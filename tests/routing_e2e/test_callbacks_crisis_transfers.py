@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from callcenter.app import create_app
 from callcenter.auth.roles import parse_roles
@@ -221,4 +221,30 @@ async def test_a_transfer_to_12348_is_sent_to_the_pbx_and_recorded_on_the_call(r
     async with rig.hotline.db.sessions() as session:
         row = (await session.scalars(select(CallTransferRow))).one()
     assert row.linkedid == call.linkedid and row.channel.startswith("PJSIP/trunk")
+    call.hangup()
+
+
+async def test_marking_an_answered_call_crisis_flags_its_work_order(rig: Rig) -> None:
+    rig.sim.set_agent("1002", AgentBehaviour(answer_after=0.2, talk_seconds=30.0))
+    await rig.log_in("1002")
+    call = await rig.sim.place_call(CallerScript(number="13300000001", digits=[(0.1, "1"), (0.1, "2")]))
+    workorders = rig.hotline.workorders
+    assert workorders is not None and rig.hotline.db is not None
+
+    async def drafted() -> int | None:
+        try:
+            return (await workorders.draft_for_call(call.linkedid, actor="a1002")).id
+        except Exception:
+            return None
+
+    order_id = await eventually(drafted, 15, "the answered call's work order draft")
+    async with _client(rig, "a1002", "agent", "1002") as client:
+        response = await client.post(f"/api/calls/{call.linkedid}/crisis")
+        assert response.status_code == 200, response.text
+        assert response.json()["reprioritised"] is False  # answered: nothing left to reorder
+    async with rig.hotline.db.sessions() as session:
+        level = (
+            await session.execute(text("SELECT risk_level FROM work_orders WHERE id = :id"), {"id": order_id})
+        ).scalar_one()
+    assert level == "crisis"
     call.hangup()
