@@ -88,6 +88,8 @@ async def test_abandoned_calls_from_one_number_make_one_task_and_the_callback_re
     async with _client(rig, "cb", "callback-agent", "1020") as client:
         listed = (await client.get("/api/callbacks")).json()
         assert [t["id"] for t in listed if t["number"] == number] == [task.id]
+        taken = (await client.post("/api/callbacks/next")).json()  # the callback seat takes the due task
+        assert (taken["id"], taken["assigned_to"]) == (task.id, "1020")
         response = await client.post(f"/api/callbacks/{task.id}/dial")
         assert response.status_code == 202, response.text
 
