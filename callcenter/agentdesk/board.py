@@ -57,6 +57,7 @@ from callcenter.ami.events import (
 from callcenter.ami.framing import AmiMessage
 from callcenter.desk import UnknownAgentError
 from routing.plan import AgentPlan, HotlinePlan
+from routing.skills import memberships_of, plan_routing
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,10 @@ class AgentBoard:
 
     # -- requests from the pages -------------------------------------------------------------------
     def memberships(self, extension: str) -> tuple[QueueMembership, ...]:
-        agent = self.agent_plan(extension)
-        return tuple(QueueMembership(q.name) for q in self._plan().queues_for_agent(agent))
+        self.agent_plan(extension)
+        # queues and penalties from skills and languages, as the desk applies them (routing/skills.py)
+        members = memberships_of(extension, plan_routing(self._plan()))
+        return tuple(QueueMembership(m.queue, m.penalty) for m in members)
 
     async def request(self, extension: str, event: AgentEvent) -> AgentStatus:
         """Carry out an agent's or supervisor's request; ``IllegalTransition`` when it makes no sense now,
