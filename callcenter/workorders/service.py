@@ -268,6 +268,8 @@ class WorkOrderService:
             if call is None or call.answered_at is None:
                 raise CallNotAnswered(f"call {linkedid!r} is unknown or was not answered")
             order = self._new_draft(call, actor, now)
+            if await _marked_crisis(session, linkedid):
+                order.risk_level = RiskLevel.CRISIS.value
             session.add(order)
             await session.flush()
             self._history(session, order, Step(state_of(order), Action.CREATE, Status.DRAFT), actor, now)
@@ -285,6 +287,8 @@ class WorkOrderService:
                     await session.execute(select(Call).where(Call.linkedid == linkedid))
                 ).scalar_one_or_none()
                 order = self._new_draft(call, actor, now, linkedid=linkedid)
+                if await _marked_crisis(session, linkedid):
+                    order.risk_level = RiskLevel.CRISIS.value
                 session.add(order)
                 await session.flush()
                 self._history(session, order, Step(state_of(order), Action.CREATE, Status.DRAFT), actor, now)
@@ -509,6 +513,15 @@ class WorkOrderService:
                 "workorder",
                 {"id": order.id, "status": order.status, "version": order.version, "unit": order.unit_code},
             )
+
+
+async def _marked_crisis(session: AsyncSession, linkedid: str) -> bool:
+    """Was the call marked as a crisis (IVR or panel; ``call_risk`` of the crisis service, issue 4)? Its
+    draft then starts at crisis risk."""
+    if (await session.execute(text("SELECT to_regclass('call_risk')"))).scalar() is None:
+        return False
+    row = await session.execute(text("SELECT 1 FROM call_risk WHERE linkedid = :l"), {"l": linkedid})
+    return row.first() is not None
 
 
 async def _callbacks_of(session: AsyncSession, number: str) -> list[dict[str, Any]]:

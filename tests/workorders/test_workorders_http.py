@@ -304,3 +304,21 @@ async def test_two_edits_of_the_same_version_one_wins(
     assert sorted(r.status_code for r in results) == [200, 409, 409, 409]
     final = (await client.get(f"/api/workorders/{created['id']}")).json()
     assert final["version"] == created["version"] + 1
+
+
+async def test_a_call_marked_as_crisis_starts_its_draft_at_crisis_risk(
+    hotline: Hotline, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    from sqlalchemy import text
+
+    assert hotline.db is not None
+    await answered_calls(hotline, [("8.1", NUMBER)])
+    async with hotline.db.sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO call_risk (linkedid, risk_level, source, marked_at)"
+                " VALUES ('8.1', 'high', 'ivr', now())"
+            )
+        )
+    await logged_in(client, "a1001")
+    assert (await client.get("/api/workorders/by-call/8.1")).json()["risk_level"] == "crisis"
