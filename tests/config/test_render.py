@@ -136,7 +136,7 @@ def test_agents_are_webrtc_endpoints_without_secrets() -> None:
     assert "\npassword" not in pjsip
     manager = _rendered("inner-mongolia")["manager.conf"]
     assert "read = agent,call,cdr,dialplan,dtmf,system,user" in manager
-    assert "write = agent,call,originate,reporting" in manager
+    assert "write = agent,call,command,originate,reporting" in manager  # command: reloads on apply
     assert "\nsecret" not in manager
 
 
