@@ -7,9 +7,11 @@ transition is checked first, the new status is taken at once (so the QueueMember
 cause find the agent already where the request put it), the commands are executed over AMI, and a failed
 command puts the old status back. Wrap-up ends by time: ``run`` ticks ``due_event`` for every agent.
 
-Members added or removed by someone else (the old desk endpoints, a restart, the CLI) are adopted: a
-QueueMemberAdded/QueueMember for a logged-out agent logs them in without commands; a QueueMemberRemoved
-for a logged-in agent not on a call logs them out. Illegal facts are logged and dropped.
+Members added, paused or removed by someone else (the old desk endpoints, a restart, the CLI) are adopted:
+a QueueMemberAdded/QueueMember for a logged-out agent logs them in without commands (paused if app_queue
+says so); a QueueMemberPause flips a ready agent to paused and a paused one to ready; a QueueMemberRemoved
+for a logged-in agent not on a call logs them out. ``resync`` reads QueueStatus after a (re)connect.
+Illegal facts are logged and dropped.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from agents.state import (
     HangUp,
     IllegalTransition,
     LogIn,
+    Pause,
+    PauseReason,
     QueueAdd,
     QueueMembership,
     QueuePause,
     QueueRemove,
+    Ready,
     Ring,
     RingCancelled,
     RingTimeout,
@@ -187,6 +192,14 @@ class AgentBoard:
         else:
             await self._actions.queue_pause(command.interface, command.paused, reason=command.reason or None)
 
+    async def resync(self) -> int:
+        """After (re)connecting: learn the members Asterisk has (QueueStatus), adopting agents logged in
+        while we were away; returns how many member items were read."""
+        response = await self._actions.queue_status()
+        for item in response.events:
+            self.on_message(item)
+        return len(response.events)
+
     # -- the wrap-up timer -------------------------------------------------------------------------
     def tick(self) -> int:
         """Apply every time-driven event that is due; how many agents moved."""
@@ -267,6 +280,14 @@ class AgentBoard:
         state = self.status(ext).state
         if event.kind in ("added", "listed") and state is AgentState.LOGGED_OUT:
             self._fact(ext, LogIn(self.memberships(ext)))
+            if event.paused:
+                reasons = {str(r): r for r in PauseReason}
+                self._fact(ext, Pause(reasons.get(event.paused_reason, PauseReason.BREAK)))
+        elif event.kind == "pause" and event.paused and state is AgentState.READY:
+            reasons = {str(r): r for r in PauseReason}  # paused by someone else (CLI, another tool)
+            self._fact(ext, Pause(reasons.get(event.paused_reason, PauseReason.BREAK)))
+        elif event.kind == "pause" and event.paused is False and state is AgentState.PAUSED:
+            self._fact(ext, Ready())
         elif event.kind == "removed" and state in (
             AgentState.READY,
             AgentState.PAUSED,

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from agents.state import AgentState, PauseReason
+from callcenter.agentdesk.board import AgentBoard
 from callcenter.app import create_app
 from callcenter.auth.roles import parse_roles
 from callcenter.db.calls import upsert_calls
@@ -141,3 +143,25 @@ async def test_supervisor_force_pause_and_log_out(rig: Rig, client: httpx.AsyncC
         "/api/wallboard/agents/1002/spy", json={"mode": "whisper", "supervisor_extension": "1010"}
     )
     assert spy.status_code == 200 and spy.json()["options"] == "qw"
+
+
+async def test_agents_logged_in_elsewhere_are_adopted_and_relearned_after_a_restart(rig: Rig) -> None:
+    board = rig.hotline.agents
+    assert board is not None and rig.hotline.actions is not None
+    await rig.log_in("1002")  # the old desk endpoint: QueueAdd without the board
+
+    async def adopted() -> bool | None:
+        return True if board.status("1002").state is AgentState.READY else None
+
+    await eventually(adopted, 5, "the board to adopt 1002")
+    await rig.hotline.actions.queue_pause("PJSIP/1002", True, reason="training")
+
+    async def paused_elsewhere() -> bool | None:
+        return True if board.status("1002").pause_reason is PauseReason.TRAINING else None
+
+    await eventually(paused_elsewhere, 5, "the board to follow a pause made elsewhere")
+    fresh = AgentBoard(rig.hotline.actions, lambda: rig.hotline.plan, lambda _view: None)  # type: ignore[arg-type,return-value]
+    assert await fresh.resync() > 0
+    status = fresh.status("1002")
+    assert (status.state, status.pause_reason) == (AgentState.PAUSED, PauseReason.TRAINING)
+    assert fresh.status("1001").state is AgentState.LOGGED_OUT
