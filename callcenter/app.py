@@ -135,6 +135,7 @@ class Hotline:
             self._spawn(self._sweep_forever(), "live-model-sweep")
             self.workorders = await open_workorders(self.db.sessions, self.plan, self.hub)
             self._spawn(self.workorders.escalate_forever(), "workorder-escalation")
+            self._spawn(self.workorders.drafts_forever(), "workorder-drafts")  # a draft on answer
             await self._start_routing(self.db)
             target = self.settings.ami_target
             if target is not None:
@@ -303,6 +304,8 @@ class Hotline:
                 self.hub.publish("queue", {"queue": change.queue}, roles=STAFF)
         if self.callbacks is not None:
             self.callbacks.on_changes(changes)
+        if self.workorders is not None:
+            self.workorders.on_changes(changes)  # answered calls get their draft work order (issue 6)
         if self.screen is not None:
             self.screen.on_changes(changes)  # blocked by the dialplan: the screening log (issue 9)
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call
+from callcenter.live.model import CallChanged, CallEnded, Change
+from callcenter.records import CallRecord
 from callcenter.web.hub import LiveHub
 from callcenter.workorders.models import WorkOrder, WorkOrderEvent
 from routing import referral as rules
@@ -155,6 +159,115 @@ class WorkOrderService:
     publish: Publish | None = None
     escalation_interval: float = 60.0
     queue_lines: Mapping[str, str] = field(default_factory=dict)  # queue name -> service line
+    _answered: asyncio.Queue[CallRecord] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
+    _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+    # -- the draft on answer -----------------------------------------------------------------------------
+    def on_changes(self, changes: list[Change]) -> None:
+        """From the composition root's event path: the first time a call shows an answer, its draft is
+        queued for :meth:`drafts_forever` (never blocks; when the queue is full the draft is made lazily by
+        ``GET /api/workorders/by-call/{linkedid}`` or ``POST /api/workorders`` instead)."""
+        for change in changes:
+            if not isinstance(change, CallChanged | CallEnded):
+                continue
+            record = change.record
+            if record.answered_at is None or not record.linkedid or record.linkedid in self._seen:
+                continue
+            self._seen[record.linkedid] = None
+            if len(self._seen) > 20_000:
+                self._seen.popitem(last=False)
+            try:
+                self._answered.put_nowait(record)
+            except asyncio.QueueFull:
+                log.warning(
+                    "draft queue full; the draft of %s will be made when it is asked for", record.linkedid
+                )
+
+    async def drafts_forever(self) -> None:
+        """Write the drafts of answered calls (a task owned by the Hotline)."""
+        while True:
+            record = await self._answered.get()
+            for attempt in range(3):
+                try:
+                    await self.draft_from_record(record)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception(
+                        "could not write the draft of %s (attempt %d)", record.linkedid, attempt + 1
+                    )
+                    await asyncio.sleep(1.0)
+
+    async def draft_from_record(self, record: CallRecord) -> int | None:
+        """Insert the call's draft unless it has one; returns the new order's id (None: it had one)."""
+        async with self.sessions() as session, session.begin():
+            return await self._insert_draft(
+                session,
+                linkedid=record.linkedid,
+                caller_number=record.caller_number,
+                queue=record.queue,
+                language=record.language,
+                agent=record.agent,
+                actor="system",
+                note="answered",
+            )
+
+    async def _insert_draft(
+        self,
+        session: AsyncSession,
+        *,
+        linkedid: str,
+        caller_number: str | None,
+        queue: str | None,
+        language: str | None,
+        agent: str | None,
+        actor: str,
+        note: str | None = None,
+    ) -> int | None:
+        """``INSERT … ON CONFLICT DO NOTHING``: the draft on answer, the lazy draft and the agent's form may
+        race for one call; exactly one draft is made, with its "create" history entry."""
+        now = self.clock()
+        risk = RiskLevel.CRISIS if await _marked_crisis(session, linkedid) else RiskLevel.NONE
+        stmt = (
+            insert(WorkOrder)
+            .values(
+                linkedid=linkedid,
+                caller_number=caller_number,
+                queue=queue,
+                language=language,
+                agent=agent,
+                status=Status.DRAFT.value,
+                version=1,
+                service_line=self.queue_lines.get(queue or "", "other"),
+                summary="",
+                risk_level=risk.value,
+                risk_checklist=[],
+                escalation_level=0,
+                confidential=False,
+                created_by=actor,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[WorkOrder.linkedid])
+            .returning(WorkOrder.id)
+        )
+        order_id = (await session.execute(stmt)).scalar_one_or_none()
+        if order_id is not None:
+            session.add(
+                WorkOrderEvent(
+                    work_order_id=order_id,
+                    at=now,
+                    actor=actor,
+                    action=Action.CREATE.value,
+                    from_status=Status.DRAFT.value,
+                    to_status=Status.DRAFT.value,
+                    version=1,
+                    note=note,
+                )
+            )
+            await session.flush()
+        return order_id
 
     # -- reading ---------------------------------------------------------------------------------------
     def scope_for_unit(self, unit_code: str | None) -> Scope:
@@ -258,8 +371,7 @@ class WorkOrderService:
     # -- writing ---------------------------------------------------------------------------------------
     async def draft_for_call(self, linkedid: str, *, actor: str) -> WorkOrder:
         """The work order of a call, created as a draft the first time it is asked for once the call was
-        answered (the lazy "draft on answer": see docs/ARCHITECTURE.md)."""
-        now = self.clock()
+        answered, if :meth:`on_changes` has not made it already (see docs/ARCHITECTURE.md)."""
         async with self.sessions() as session, session.begin():
             order = await self._by_linkedid(session, linkedid)
             if order is not None:
@@ -267,12 +379,18 @@ class WorkOrderService:
             call = (await session.execute(select(Call).where(Call.linkedid == linkedid))).scalar_one_or_none()
             if call is None or call.answered_at is None:
                 raise CallNotAnswered(f"call {linkedid!r} is unknown or was not answered")
-            order = self._new_draft(call, actor, now)
-            if await _marked_crisis(session, linkedid):
-                order.risk_level = RiskLevel.CRISIS.value
-            session.add(order)
-            await session.flush()
-            self._history(session, order, Step(state_of(order), Action.CREATE, Status.DRAFT), actor, now)
+            await self._insert_draft(
+                session,
+                linkedid=linkedid,
+                caller_number=call.caller_number,
+                queue=call.queue,
+                language=call.language,
+                agent=call.agent,
+                actor=actor,
+            )
+            order = await self._by_linkedid(session, linkedid)
+            if order is None:  # pragma: no cover - inserted or found above
+                raise WorkOrderNotFound(f"no work order for call {linkedid!r}")
             return order
 
     async def create(
@@ -286,12 +404,18 @@ class WorkOrderService:
                 call = (
                     await session.execute(select(Call).where(Call.linkedid == linkedid))
                 ).scalar_one_or_none()
-                order = self._new_draft(call, actor, now, linkedid=linkedid)
-                if await _marked_crisis(session, linkedid):
-                    order.risk_level = RiskLevel.CRISIS.value
-                session.add(order)
-                await session.flush()
-                self._history(session, order, Step(state_of(order), Action.CREATE, Status.DRAFT), actor, now)
+                await self._insert_draft(
+                    session,
+                    linkedid=linkedid,
+                    caller_number=call.caller_number if call else None,
+                    queue=call.queue if call else None,
+                    language=call.language if call else None,
+                    agent=call.agent if call else None,
+                    actor=actor,
+                )
+                order = await self._by_linkedid(session, linkedid, lock=True)
+                if order is None:  # pragma: no cover - inserted or found above
+                    raise WorkOrderNotFound(f"no work order for call {linkedid!r}")
             changes = self._set_fields(order, fields)
             step = rules.complete(state_of(order), disposition=disposition, now=now)
             self._advance(session, order, step, actor, now, changes=changes)
@@ -416,33 +540,6 @@ class WorkOrderService:
         if not scope.allows(order):
             raise WorkOrderHidden(f"work order {order_id} is not referred to your unit or below it")
         return order
-
-    def _new_draft(
-        self, call: Call | None, actor: str, now: datetime, *, linkedid: str | None = None
-    ) -> WorkOrder:
-        return WorkOrder(
-            linkedid=call.linkedid if call is not None else linkedid,
-            caller_number=call.caller_number if call is not None else None,
-            queue=call.queue if call is not None else None,
-            language=call.language if call is not None else None,
-            agent=call.agent if call is not None else None,
-            status=Status.DRAFT.value,
-            version=1,
-            service_line=self._line_of(call),
-            summary="",
-            risk_level=RiskLevel.NONE.value,
-            risk_checklist=[],
-            escalation_level=0,
-            confidential=False,
-            created_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-
-    def _line_of(self, call: Call | None) -> str:
-        if call is None or call.queue is None:
-            return "other"
-        return self.queue_lines.get(call.queue, "other")
 
     @staticmethod
     def _set_fields(order: WorkOrder, fields: Mapping[str, Any]) -> dict[str, Any]:

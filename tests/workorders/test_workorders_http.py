@@ -322,3 +322,50 @@ async def test_a_call_marked_as_crisis_starts_its_draft_at_crisis_risk(
         )
     await logged_in(client, "a1001")
     assert (await client.get("/api/workorders/by-call/8.1")).json()["risk_level"] == "crisis"
+
+
+async def test_a_draft_exists_on_answer_from_the_event_path(
+    hotline: Hotline, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    from callcenter.live.model import CallChanged, CallEnded
+    from callcenter.records import CallRecord
+    from tests.integration.harness import eventually
+
+    assert hotline.workorders is not None
+    assert any(t.get_name() == "workorder-drafts" for t in hotline._tasks)
+    ringing = CallRecord(
+        linkedid="9.1", uniqueid="9.1", caller_number=NUMBER, queue="zh-legal", language="zh"
+    )
+    hotline._on_changes([CallChanged(ringing)])  # not answered yet: no draft
+    answered = CallRecord(
+        linkedid="9.1",
+        uniqueid="9.1",
+        caller_number=NUMBER,
+        queue="zh-legal",
+        language="zh",
+        answered_at=T0,
+        agent="1001",
+    )
+    hotline._on_changes([CallChanged(answered), CallChanged(answered), CallEnded(answered)])
+    await logged_in(client, "a1001")
+
+    async def draft() -> dict[str, object] | None:
+        found = (await client.get("/api/workorders", params={"caller_number": NUMBER})).json()
+        return found[0] if found else None
+
+    order = await eventually(draft, 10, "the draft of an answered call")
+    assert (order["status"], order["service_line"], order["created_by"], order["agent"]) == (
+        "draft",
+        "legal",
+        "system",
+        "1001",
+    )
+    assert len((await client.get("/api/workorders", params={"caller_number": NUMBER})).json()) == 1
+    # the agent's form completes that draft; the lazy path finds it too
+    assert (await client.get("/api/workorders/by-call/9.1")).json()["id"] == order["id"]
+    done = await client.post(
+        "/api/workorders", json=_form("9.1", service_line="legal", disposition="resolved")
+    )
+    assert (done.status_code, done.json()["id"], done.json()["status"]) == (201, order["id"], "closed")
+    history = (await client.get(f"/api/workorders/{order['id']}")).json()["history"]
+    assert [(h["action"], h["actor"]) for h in history] == [("create", "system"), ("complete", "a1001")]
