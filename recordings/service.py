@@ -99,7 +99,9 @@ class RecordingKeeper:
             settle = self.config.settle_seconds
             wait = min(self.config.scan_interval, max(settle, 0.5)) if self._pending else None
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait or self.config.scan_interval)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races the wake-up.
+                async with asyncio.timeout(wait or self.config.scan_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 continue
             if settle > 0:
