@@ -160,7 +160,12 @@ async def test_agent_takes_a_call_and_the_wallboard_follows(browser: Any, site: 
     assert row.disposition == "answered"
     recorded_at = time.monotonic()
     await expect(await _queue_cell(wall, "zh-legal", "answered")).to_have_text("1", timeout=2000)
-    assert time.monotonic() - recorded_at <= 2.0
+    answered_lag = time.monotonic() - recorded_at
+    assert answered_lag <= 2.0
+    (ARTIFACTS / "wallboard-lag.txt").write_text(
+        f"on-call shown {wallboard_lag:.3f}s after the agent answered\n"
+        f"answered count shown {answered_lag:.3f}s after the call was recorded\n"
+    )
     await expect(panel.locator("#state")).to_have_attribute("data-state", "ready", timeout=20000)
     await expect(panel.locator("#answered")).to_have_text("1")
 
