@@ -56,7 +56,7 @@ CDR_COLUMNS = (
     "linkedid",
     "sequence",
 )
-QUEUE_LOG_COLUMNS = ("time", "callid", "queuename", "agent", "event", "data1", "data2", "data3")
+QUEUE_LOG_COLUMNS = ("time", "callid", "queuename", "agent", "event", "data1", "data2", "data3", "data4")
 
 
 def _ts(epoch: float) -> datetime:
@@ -80,6 +80,8 @@ class _Leg:
     joined: float | None = None
     connected: bool = False
     abandon: tuple[float, str, str, str] | None = None  # time, position, original position, wait
+    left: float | None = None  # QueueCallerLeave
+    exit_logged: bool = True  # the last ENTERQUEUE has its CONNECT/ABANDON/EXIT* row
 
 
 def to_asyncpg_dsn(url: str) -> str:
@@ -117,8 +119,12 @@ class CdrWriter:
         with contextlib.suppress(TimeoutError):
             await self.flushed(drain_timeout)
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await self._task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # never let the PBX's shutdown fail on its CDR back end
+            log.exception("pbxsim CDR writer ended with an error")
         self._task = None
 
     async def flushed(self, timeout: float = 10.0) -> None:
@@ -158,13 +164,11 @@ class CdrWriter:
             leg.lastapp, leg.lastdata = ev.get("Application"), ev.get("AppData")[:80]
         elif name == "QueueCallerJoin":
             self._flush_abandon(uid, leg)
-            leg.queue, leg.position, leg.joined, leg.connected = (
-                ev.get("Queue"),
-                ev.get("Position"),
-                now,
-                False,
-            )
+            leg.queue, leg.position = ev.get("Queue"), ev.get("Position")
+            leg.joined, leg.connected, leg.left, leg.exit_logged = now, False, None, False
             self._log(now, uid, leg.queue, "NONE", "ENTERQUEUE", "", leg.src, leg.position)
+        elif name == "QueueCallerLeave":
+            leg.left = now
         elif name == "QueueCallerAbandon":
             leg.abandon = (now, ev.get("Position"), ev.get("OriginalPosition"), ev.get("HoldTime"))
         elif name == "VarSet" and ev.get("Variable") == "QUEUESTATUS":
@@ -175,10 +179,10 @@ class CdrWriter:
                 original = leg.abandon[2] if leg.abandon else leg.position
                 position = leg.abandon[1] if leg.abandon else leg.position
                 leg.abandon = None
-                leg.queue = queue
+                leg.queue, leg.exit_logged = queue, True
                 self._log(now, uid, queue, "NONE", event, position, original, wait)
         elif name == "AgentConnect":
-            leg.connected, leg.abandon = True, None
+            leg.connected, leg.abandon, leg.exit_logged = True, None, True
             leg.dstchannel = ev.get("DestChannel")
             self._log(
                 now,
@@ -204,6 +208,12 @@ class CdrWriter:
             )
         elif name == "Hangup":
             self._flush_abandon(uid, leg)
+            if not leg.exit_logged and leg.joined is not None:
+                # Left the queue by a key (an exit context): app_queue logs EXITWITHKEY key|pos|orig|wait.
+                at = leg.left if leg.left is not None else now
+                wait = str(int(at - leg.joined))
+                queue = leg.queue or "NONE"
+                self._log(at, uid, queue, "NONE", "EXITWITHKEY", "", leg.position, leg.position, wait)
             del self._legs[uid]
             self._sequence += 1
             answer = leg.answer
@@ -236,11 +246,12 @@ class CdrWriter:
         if leg.abandon is not None and not leg.connected:
             at, position, original, wait = leg.abandon
             self._log(at, uid, leg.queue or "NONE", "NONE", "ABANDON", position, original, wait)
+            leg.exit_logged = True
         leg.abandon = None
 
     def _log(self, at: float, uid: str, queue: str | None, agent: str, event: str, *data: str) -> None:
-        d = [*data, "", "", ""][:3]
-        self._qlog.append((_ts(at), uid, queue or "NONE", agent or "NONE", event, d[0], d[1], d[2]))
+        d = [*data, "", "", "", ""][:4]
+        self._qlog.append((_ts(at), uid, queue or "NONE", agent or "NONE", event, *d))
         self._kick()
 
     def _kick(self) -> None:
@@ -271,7 +282,7 @@ class CdrWriter:
                                 await conn.copy_records_to_table(
                                     "cdr", records=cdr, columns=list(CDR_COLUMNS)
                                 )
-                    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    except Exception as exc:  # PostgreSQL away or restarting, a broken connection
                         self.failures += 1
                         log.warning("pbxsim CDR writer: PostgreSQL unavailable (%s); retrying", exc)
                         if conn is not None:

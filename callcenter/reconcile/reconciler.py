@@ -46,7 +46,7 @@ __all__ = ["Reconciler", "record_from_asterisk"]
 
 log = logging.getLogger(__name__)
 
-_GAVE_UP = {"EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY"}
+_GAVE_UP = {"EXITWITHTIMEOUT", "EXITEMPTY"}
 _COMPLETE = {"COMPLETECALLER", "COMPLETEAGENT", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"}
 
 
@@ -103,6 +103,9 @@ def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
         elif event == "ABANDON":
             queued = abandoned = True
             rec.wait_seconds = _float(row.data3)
+        elif event == "EXITWITHKEY":  # the caller left by a key: not answered, the queue did not give up
+            queued = abandoned = True
+            rec.wait_seconds = _float(row.data4)
         elif event in _GAVE_UP:
             gave_up = True
             if row.data3:

@@ -35,7 +35,8 @@ async def test_twenty_ami_drops_during_200_calls_lose_and_duplicate_nothing(
         truth = await all_finished(rig.sim, CALLS, 60)
         assert rig.hotline.db is not None
         rows = await finished_rows(rig.hotline.db.sessions, CALLS, 30)
-        assert compare(truth, rows) == []
+        problems = compare(truth, rows)
+        assert problems == [], "\n".join(problems)
         reconciler = rig.hotline.reconciler
         assert reconciler is not None and reconciler.stats.gaps >= KILLS
         assert reconciler.stats.reconciled > 0  # the gaps did hide call ends: Asterisk's records filled them

@@ -35,5 +35,6 @@ async def test_with_fastagi_down_every_call_is_queued_by_the_fallback_and_record
         assert all(t.queue == default_queue for t in truth)
         assert rig.hotline.db is not None
         rows = await finished_rows(rig.hotline.db.sessions, CALLS, 30)
-        assert compare(truth, rows) == []
+        problems = compare(truth, rows)
+        assert problems == [], "\n".join(problems)
         assert {(r.menu_path, r.queue) for r in rows} == {("fallback", default_queue)}

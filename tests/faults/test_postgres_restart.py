@@ -51,5 +51,6 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
         truth = await all_finished(rig.sim, CALLS, 60)
         assert rig.hotline.db is not None
         rows = await finished_rows(rig.hotline.db.sessions, CALLS, 45)
-        assert compare(truth, rows) == []
+        problems = compare(truth, rows)
+        assert problems == [], "\n".join(problems)
         assert held_while_down > 0 and writer.failures > 0  # it really did spool and retry

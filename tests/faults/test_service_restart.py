@@ -43,4 +43,5 @@ async def test_service_restart_mid_calls_records_every_call_once(
         assert rig.hotline.db is not None
         rows = await finished_rows(rig.hotline.db.sessions, CALLS, 45)
         assert up_at_restart > 0
-        assert compare(truth, rows) == []
+        problems = compare(truth, rows)
+        assert problems == [], "\n".join(problems)

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 PASSWORD = "fuzz horse 12355"
 SKIP = {("POST", "/api/auth/logout")}
-PER_OPERATION = 12
+PER_OPERATION = 8
 
 
 @pytest.fixture

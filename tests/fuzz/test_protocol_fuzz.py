@@ -5,7 +5,6 @@ replies and request headers, the hotline YAML. Budgets are bounded (max_examples
 from __future__ import annotations
 
 import contextlib
-import logging
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -123,7 +122,6 @@ def test_framing_is_independent_of_how_the_stream_is_cut(
 @given(batch=st.lists(messages, min_size=1, max_size=20))
 def test_translator_and_live_model_never_raise_on_any_event(batch: list[list[tuple[str, str]]]) -> None:
     model = LiveModel()
-    logging.getLogger("callcenter").setLevel(logging.CRITICAL)
     for pairs_ in batch:
         try:
             event = translate(AmiMessage(pairs_))
