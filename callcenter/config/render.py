@@ -211,8 +211,7 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
         ' same => n,GotoIf($["${HOTLINE_ACTION}" = "transfer"]?transfer,1)',
         " same => n,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})",
         " ; Queue announcements are played in the channel's language: the caller's prompt set.",
-        f" same => n,Gosub({PROMPT_SET_SUB},s,1)",
-        " same => n,Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})",
+        *_channel_language(plan),
         f" same => n,Queue(${{HOTLINE_QUEUE}},{_queue_options(plan)},,,${{HOTLINE_QUEUE_TIMEOUT}})",
         *_after_queue(plan),
         "",
@@ -355,6 +354,17 @@ def _queuerules(plan: HotlinePlan, opts: RenderOptions) -> str:
 def _max_wait(plan: HotlinePlan, name: str) -> int:
     queue = plan.queue(name)
     return queue.max_wait_seconds if queue is not None else 600
+
+
+def _channel_language(plan: HotlinePlan) -> list[str]:
+    """``CHANNEL(language)`` = the caller's prompt set: one step when every prompt set is named after its
+    language (the usual case), else through ``[hotline-prompt-set]``."""
+    if all(lang.prompt_set == lang.code for lang in plan.languages):
+        return [" same => n,Set(CHANNEL(language)=${HOTLINE_LANGUAGE})"]
+    return [
+        f" same => n,Gosub({PROMPT_SET_SUB},s,1)",
+        " same => n,Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})",
+    ]
 
 
 def _queue_options(plan: HotlinePlan) -> str:

@@ -17,7 +17,7 @@ def test_survey_plans_queue_with_option_c_and_continue_to_the_survey() -> None:
     inbound = _section(files["extensions.conf"], "hotline-inbound")
     assert "Queue(${HOTLINE_QUEUE},tc,,,${HOTLINE_QUEUE_TIMEOUT})" in inbound
     assert 'GotoIf($["${QUEUESTATUS}" = "CONTINUE"]?hotline-survey,s,1)' in inbound
-    assert "Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})" in inbound
+    assert "Set(CHANNEL(language)=${HOTLINE_LANGUAGE})" in inbound
     without = render(replace(quick_plan(), survey=None))
     assert "CONTINUE" not in without["extensions.conf"] and ",tc," not in without["extensions.conf"]
 
