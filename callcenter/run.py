@@ -74,7 +74,10 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
         ami_host="127.0.0.1",
         ami_port=0,
         ami_users={"hotline": secret},
-        globals={"HOTLINE_AGI": f"agi://127.0.0.1:{hotline.agi.port}/ivr"},
+        globals={
+            "HOTLINE_AGI": f"agi://127.0.0.1:{hotline.agi.port}/ivr",
+            "HOTLINE_SURVEY_AGI": f"agi://127.0.0.1:{hotline.agi.port}/survey",  # issue 9
+        },
         seed=seed,
         default_agent=AgentBehaviour(answer_after=3.0, talk_seconds=90.0),
         monitor_dir=settings.monitor_dir or settings.data_dir / "monitor",  # recordings (issue 7)
