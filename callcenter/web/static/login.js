@@ -15,7 +15,15 @@ function applyLanguage() {
   document.title = t("title");
 }
 document.getElementById("lang").addEventListener("click", () => {
-  lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("hotline.lang", lang); applyLanguage();
+  lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("hotline.lang", lang); // Each role's own page: agents their panel, supervisors the wallboard, city/county staff their work orders.
+function homeOf(roles) {
+  if (roles.includes("supervisor") || roles.includes("admin")) return "/wallboard";
+  if (roles.includes("agent") || roles.includes("callback-agent")) return "/panel";
+  if (roles.includes("unit-staff")) return "/workorders";
+  if (roles.includes("ops")) return "/menu";
+  return "/";
+}
+applyLanguage();
 });
 document.getElementById("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -24,10 +32,19 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
   const r = await fetch("/api/auth/login", { method: "POST", headers: { "Content-Type": "application/json" },
                                              body: JSON.stringify(body) });
   if (r.ok) {
+    const me = await r.json();
     const next = new URLSearchParams(location.search).get("next");
-    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : homeOf(me.roles);
     return;
   }
   error.textContent = r.status === 401 ? t("wrong") : r.status === 429 ? t("limited") : t("failed");
 });
+// Each role's own page: agents their panel, supervisors the wallboard, city/county staff their work orders.
+function homeOf(roles) {
+  if (roles.includes("supervisor") || roles.includes("admin")) return "/wallboard";
+  if (roles.includes("agent") || roles.includes("callback-agent")) return "/panel";
+  if (roles.includes("unit-staff")) return "/workorders";
+  if (roles.includes("ops")) return "/menu";
+  return "/";
+}
 applyLanguage();
