@@ -25,7 +25,14 @@ from routing.plan import HotlinePlan, SurveyPlan
 from .agi.protocol import AgiCommandFailedError, AgiHangup
 from .agi.server import AgiChannel, AgiHandler
 
-__all__ = ["OUTCOME_HUNG_UP", "OUTCOME_NO_ANSWER", "OUTCOME_RATED", "SurveyAnswer", "make_survey_route", "run_survey"]
+__all__ = [
+    "OUTCOME_HUNG_UP",
+    "OUTCOME_NO_ANSWER",
+    "OUTCOME_RATED",
+    "SurveyAnswer",
+    "make_survey_route",
+    "run_survey",
+]
 
 log = logging.getLogger(__name__)
 

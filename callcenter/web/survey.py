@@ -61,7 +61,9 @@ async def satisfaction_grouped(
         raise HTTPException(404, f"group by one of {', '.join(GROUPS)}")
     hotline = _hotline(request)
     the_day, timezone = _day(hotline, day)
-    return [r.as_dict() for r in await satisfaction_by(hotline.db.sessions, the_day, group_by, timezone=timezone)]
+    return [
+        r.as_dict() for r in await satisfaction_by(hotline.db.sessions, the_day, group_by, timezone=timezone)
+    ]
 
 
 @router.get("/agents/{agent}/ratings")
