@@ -17,3 +17,12 @@ async def test_models_match_migrations(database: Database) -> None:
 
     async with database.engine.connect() as connection:
         assert await connection.run_sync(diff) == []
+
+
+def test_the_schema_has_one_head() -> None:
+    """Features may branch from the same revision while they are built; a merge revision must join them."""
+    from alembic.script import ScriptDirectory
+
+    from callcenter.db.migrate import alembic_config
+
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
