@@ -204,7 +204,7 @@ class Hotline:
             self.start_overflow(policy_for_plan(self._current_plan()), self.settings.overflow_interval)
 
     def start_overflow(self, policy: OverflowPolicy, interval: float, window_seconds: float = 300.0) -> None:
-        """Start the overflow controller (off unless settings.overflow_interval > 0 or a test asks)."""
+        """Start the overflow controller (on unless settings.overflow_interval is 0)."""
         assert self.db is not None
         self.overflow = OverflowController(
             self.db.sessions,

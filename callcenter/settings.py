@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # wss://pbx.example:8089/ws, and the SIP domain of the agents' endpoints. Unset: no softphone.
     softphone_wss_url: str | None = None
     softphone_sip_domain: str | None = None
-    overflow_interval: float = 0.0  # seconds between overflow-seat decisions; 0 leaves the controller off
+    overflow_interval: float = 5.0  # seconds between overflow-seat decisions; 0 turns the controller off
 
     # Recordings and prompts (recordings/; docs in recordings/__init__.py). Paths default under data_dir.
     monitor_dir: Path | None = None  # where MixMonitor writes (Asterisk: /var/spool/asterisk/monitor)

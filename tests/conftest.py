@@ -16,6 +16,9 @@ from callcenter.db.schema import metadata
 from callcenter.settings import to_asyncpg_url
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+# The overflow controller logs standby agents in under load; tests that are about it start it themselves
+# (Hotline.start_overflow) so that it does not change who answers in everyone else's tests.
+os.environ.setdefault("HOTLINE_OVERFLOW_INTERVAL", "0")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
