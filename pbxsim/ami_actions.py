@@ -8,8 +8,10 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 
+from pbxsim import atxfer
 from pbxsim.ami_server import Message, Session
 from pbxsim.apps import Interpreter
+from pbxsim.bridge import find_bridge
 from pbxsim.channel import Channel, State
 from pbxsim.endpoints import resource_of
 from pbxsim.events import Fields, format_timestamp
@@ -63,6 +65,7 @@ class Actions:
             "status": self.status,
             "originate": self.originate,
             "redirect": self.redirect,
+            "atxfer": self.atxfer,
             "hangup": self.hangup,
             "setvar": self.setvar,
             "getvar": self.getvar,
@@ -255,6 +258,25 @@ class Actions:
             eprio = self.rt.dialplan.priority_of(ectx, eexten, message.get("ExtraPriority", "1")) or 1
             extra.request_redirect(ectx, eexten, eprio)
         session.success(message, "Redirect successful")
+
+    async def atxfer(self, session: Session, message: Message) -> None:
+        """manager.c action_atxfer: checks, TRANSFER_CONTEXT, ack; the transfer runs in pbxsim/atxfer.py."""
+        name, exten, context = message.get("Channel"), message.get("Exten"), message.get("Context")
+        if not name:
+            session.error(message, "No channel specified")
+            return
+        if not exten:
+            session.error(message, "No extension specified")
+            return
+        ch = self.rt.find_channel(name)
+        if ch is None:
+            session.error(message, "Channel specified does not exist")
+            return
+        if context:
+            ch.set_var("TRANSFER_CONTEXT", context)
+        context = context or ch.get_var("TRANSFER_CONTEXT") or ch.context or "default"
+        session.success(message, "Atxfer successfully queued")
+        atxfer.start(self.rt, find_bridge(self.rt.bus, ch.bridge_id), ch, context, exten)
 
     async def setvar(self, session: Session, message: Message) -> None:
         variable = message.get("Variable")

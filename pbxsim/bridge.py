@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import random
 import uuid
+import weakref
 
 from pbxsim.channel import Channel
 from pbxsim.events import EventBus, Fields
+
+# live bridges by (simulator's bus, BridgeUniqueid): AMI Atxfer finds the transferer's bridge
+_LIVE: weakref.WeakValueDictionary[tuple[int, str], Bridge] = weakref.WeakValueDictionary()
+
+
+def find_bridge(bus: EventBus, uniqueid: str) -> Bridge | None:
+    return _LIVE.get((id(bus), uniqueid)) if uniqueid else None
 
 
 class Bridge:
@@ -14,7 +22,11 @@ class Bridge:
         self.bus = bus
         self.uniqueid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.members: list[Channel] = []
+        _LIVE[(id(bus), self.uniqueid)] = self
         bus.emit("BridgeCreate", "call", self._fields())
+
+    def fields(self) -> Fields:
+        return self._fields()
 
     def _fields(self) -> Fields:
         return [
@@ -44,4 +56,5 @@ class Bridge:
     def destroy(self) -> None:
         for channel in list(self.members):
             self.leave(channel)
+        _LIVE.pop((id(self.bus), self.uniqueid), None)
         self.bus.emit("BridgeDestroy", "call", self._fields())

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbxsim import atxfer
 from pbxsim.announce import AnnounceConfig, WaitAnnouncer, exit_key, parse_announce_option
 from pbxsim.bridge import Bridge
 from pbxsim.channel import Channel, State
@@ -826,8 +827,12 @@ class QueueEngine:
         await asyncio.wait((caller.interrupt, leg.interrupt), return_when=asyncio.FIRST_COMPLETED)
         rt.cancel_timer(talk_timer)
         talk = int(loop.time() - talk_started)
+        # an attended transfer (AMI Atxfer) completes when the member hangs up: the target is in the bridge
+        target = await atxfer.completed(leg) if leg.hungup and not caller.hungup else None
         if caller.hungup:
             reason, first, second = "caller", caller, leg
+        elif target is not None:
+            reason, first, second = "transfer", leg, caller
         elif leg.hungup:
             reason, first, second = "agent", leg, caller
         else:
@@ -850,8 +855,9 @@ class QueueEngine:
                     ("Reason", reason),
                 ],
             )
-        bridge.leave(second)
-        bridge.destroy()
+        if target is None:
+            bridge.leave(second)
+            bridge.destroy()
         # update_queue(): counted before the member's device state goes back to "not in use"
         member.calls_taken += 1
         member.last_call = int(time.time())
@@ -863,6 +869,8 @@ class QueueEngine:
         if caller.observer is not None:
             caller.observer.on_bridge_end(caller)
         leg.finish(16)
+        if target is not None:
+            return await atxfer.talk_after_transfer(rt, bridge, caller, target)
         if reason == "agent" and "c" not in options:
             caller.hangup_cause = 16
             return -1
