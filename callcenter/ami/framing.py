@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from itertools import repeat
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,9 @@ _BANNER_PREFIX_B = BANNER_PREFIX.encode()
 _END_COMMAND = "--END COMMAND--"
 #: a message longer than this without its blank line is garbage (or not AMI): dropped, not buffered forever
 MAX_MESSAGE_BYTES = 1 << 20
+# shared infinite iterators for the C-level ``map(str.split, lines, _SEP, _ONE)`` of the fast path
+_SEP = repeat(": ")
+_ONE = repeat(1)
 
 
 class AmiMessage:
@@ -32,11 +36,17 @@ class AmiMessage:
     ``get`` returns the *first* value of a key (exact, case-sensitive match as Asterisk spells it),
     ``get_all`` every value in order. ``line`` is the 1-based line of the message's first line in the
     stream when the framer was asked to count lines (replay), else ``None``.
+
+    The framer's fast path builds only the key index (one C-level ``dict(map(...))`` per message) and
+    keeps the raw lines; ``pairs`` is built from them on first use. Most consumers only ``get`` a few
+    keys, so building both for every message was the largest cost of AMI ingest (issue 8).
     """
 
-    __slots__ = ("_index", "errors", "line", "pairs")
+    __slots__ = ("_index", "_lines", "_pairs", "errors", "line")
 
     _index: dict[str, str] | None
+    _lines: list[str] | None
+    _pairs: list[tuple[str, str]] | None
 
     def __init__(
         self,
@@ -44,14 +54,49 @@ class AmiMessage:
         errors: tuple[str, ...] = (),
         line: int | None = None,
     ) -> None:
-        self.pairs = pairs
+        self._pairs = pairs
+        self._lines = None
         self.errors = errors
         self.line = line
         self._index = None
 
     @classmethod
+    def _from_lines(cls, lines: list[str], index: dict[str, str]) -> AmiMessage:
+        """Fast-path message: every line is ``Key: Value`` (checked by the caller), index prebuilt."""
+        msg = cls.__new__(cls)
+        msg._pairs = None
+        msg._lines = lines
+        msg._index = index
+        msg.errors = ()
+        msg.line = None
+        return msg
+
+    @classmethod
     def from_mapping(cls, headers: dict[str, str]) -> AmiMessage:
         return cls(list(headers.items()))
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        pairs = self._pairs
+        if pairs is None:
+            lines = self._lines or []
+            pairs = [(k, v) for k, _, v in map(str.partition, lines, repeat(": "))]
+            self._pairs = pairs
+            self._lines = None
+        return pairs
+
+    @pairs.setter
+    def pairs(self, value: list[tuple[str, str]]) -> None:
+        self._pairs = value
+        self._lines = None
+        self._index = None
+
+    def _first_key(self) -> str | None:
+        pairs = self._pairs
+        if pairs is not None:
+            return pairs[0][0] if pairs else None
+        lines = self._lines
+        return lines[0].partition(": ")[0] if lines else None
 
     def _build_index(self) -> dict[str, str]:
         # reversed: the first occurrence of a key wins, built at C speed
@@ -83,19 +128,17 @@ class AmiMessage:
     @property
     def name(self) -> str | None:
         """The ``Event`` name, or ``None`` for a response."""
-        if self.pairs and self.pairs[0][0] == "Event":
-            return self.pairs[0][1]
         return self.get("Event")
 
     @property
     def is_event(self) -> bool:
-        if self.pairs and self.pairs[0][0] == "Event":
+        if self._first_key() == "Event":
             return True
         return "Event" in self and "Response" not in self
 
     @property
     def is_response(self) -> bool:
-        if self.pairs and self.pairs[0][0] == "Response":
+        if self._first_key() == "Response":
             return True
         return "Response" in self
 
@@ -183,8 +226,14 @@ class AmiFramer:
 
     def feed(self, data: bytes) -> list[AmiMessage]:
         buf = self._tail + data if self._tail else data
+        crlf = False
         if b"\r" in buf:
-            buf = buf.replace(b"\r\n", b"\n")
+            # Real AMI is all CRLF: when every LF follows a CR, cutting on CRLFCRLF and CRLF is the same
+            # as normalising first, and two counts cost half a copy of the buffer.
+            if not self._count_lines and buf.count(b"\n") == buf.count(b"\r\n"):
+                crlf = True
+            else:
+                buf = buf.replace(b"\r\n", b"\n")
         if not self._started:
             if len(buf) < len(_BANNER_PREFIX_B) and _BANNER_PREFIX_B.startswith(buf):
                 self._tail = buf  # maybe the start of a banner: wait for more
@@ -201,33 +250,36 @@ class AmiFramer:
                 buf = buf[nl + 1 :]
                 self._line += 1
             self._started = True
-        parts = buf.split(b"\n\n")
-        tail = parts.pop()
-        if len(tail) > MAX_MESSAGE_BYTES:
-            self._error(None, f"no message end after {len(tail)} bytes: dropped {tail[:120]!r}...")
-            tail = b""
-        self._tail = tail
+        parts = buf.split(b"\r\n\r\n" if crlf else b"\n\n")
+        self._tail = self._check_tail(parts.pop())
         if not self._count_lines:
             out: list[AmiMessage] = []
             append = out.append
+            eol = "\r\n" if crlf else "\n"
+            from_lines = AmiMessage._from_lines
             for raw in parts:
                 if not raw:
                     continue
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    msg = self._decode(raw, None)
+                    msg = self._decode(raw.replace(b"\r\n", b"\n") if crlf else raw, None)
                     if msg is not None:
                         append(msg)
                     continue
-                split = [r.partition(": ") for r in text.split("\n")]
-                pairs = [(k, v) for k, sep, v in split if sep]
-                if len(pairs) == len(split):
-                    append(AmiMessage(pairs))
-                else:
+                lines = text.split(eol)
+                try:
+                    # every line "Key: Value": a 2-item split each, first occurrence wins (reversed);
+                    # any other line makes dict() raise and the message takes the slow path
+                    index = dict(map(str.split, reversed(lines), _SEP, _ONE))
+                except ValueError:
+                    if crlf:
+                        text = text.replace("\r\n", "\n")
                     msg = self._check(_parse_slow(text, None), text, None)
                     if msg is not None:
                         append(msg)
+                    continue
+                append(from_lines(lines, index))
             return out
         out = []
         for raw in parts:
@@ -243,10 +295,17 @@ class AmiFramer:
                 out.append(msg)
         return out
 
+    def _check_tail(self, tail: bytes) -> bytes:
+        if len(tail) > MAX_MESSAGE_BYTES:
+            self._error(None, f"no message end after {len(tail)} bytes: dropped {tail[:120]!r}...")
+            return b""
+        return tail
+
     def flush(self) -> list[AmiMessage]:
         """End of stream: a last message without its blank line is still delivered."""
         tail, self._tail = self._tail, b""
-        tail = tail.strip(b"\n")
+        # the tail of a CRLF stream is kept as received (see feed)
+        tail = tail.replace(b"\r\n", b"\n").strip(b"\n")
         if not tail:
             return []
         msg = self._decode(tail, self._line if self._count_lines else None)

@@ -218,8 +218,30 @@ def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
+def _copier(cls: type[Any]) -> Callable[[Any], Any]:
+    """A field-by-field copy function for a dataclass, generated once from its fields.
+
+    ``dataclasses.replace`` inspects the fields on every call and was a quarter of AMI ingest time
+    (a copy per CallChanged, issue 8); the generated call has the same result and follows field changes
+    in callcenter/records.py by itself.
+    """
+    fields = dataclasses.fields(cls)
+    assert all(f.init for f in fields), f"{cls.__name__}: every field must be an __init__ argument"
+    args = ", ".join(f"{f.name}=r.{f.name}" for f in fields)
+    namespace: dict[str, Any] = {"_cls": cls}
+    exec(f"def copy(r):\n    return _cls({args})\n", namespace)  # built from field names only
+    copy: Callable[[Any], Any] = namespace["copy"]
+    return copy
+
+
+_copy_record = _copier(CallRecord)
+_copy_attempt = _copier(AgentAttempt)
+
+
 def _copy(rec: CallRecord) -> CallRecord:
-    return dataclasses.replace(rec, attempts=[dataclasses.replace(a) for a in rec.attempts])
+    out: CallRecord = _copy_record(rec)
+    out.attempts = [_copy_attempt(a) for a in rec.attempts]
+    return out
 
 
 def _known(value: str) -> bool:
@@ -865,7 +887,9 @@ class LiveModel:
         snap = ev.channel
         call = self._calls.get(snap.linkedid)
         if call is None:
-            self._new_call(snap, None)
+            # arrival time unknown (the call was up before the restart), but the channel was seen now:
+            # without last_activity, sweep would only stamp it and a dead call would linger max_idle more
+            self._new_call(snap, None).last_activity = when
         else:
             self._call_for(snap, when)
             if snap.uniqueid == snap.linkedid and call.caller_uid != snap.uniqueid:
