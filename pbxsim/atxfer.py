@@ -95,10 +95,6 @@ def start(rt: Runtime, bridge: Bridge | None, transferer: Channel, context: str,
     rt.spawn(_run(transfer), name=f"atxfer-{transferer.name}")
 
 
-def pending(transferer: Channel) -> AttendedTransfer | None:
-    return _PENDING.get(transferer)
-
-
 async def completed(transferer: Channel) -> Channel | None:
     """Asked by the bridge's owner when the transferer hung up: the target now bridged to the caller."""
     transfer = _PENDING.get(transferer)
@@ -113,16 +109,13 @@ def _transferee(transfer: AttendedTransfer) -> Channel | None:
 
 
 async def _run(transfer: AttendedTransfer) -> None:
+    target: Channel | None = None
     try:
         target = await _consult(transfer)
-    except BaseException:
+    finally:  # also when the simulator stops: the bridge's owner must not wait for ever
         _PENDING.pop(transfer.transferer, None)
         if not transfer.result.done():
-            transfer.result.set_result(None)
-        raise
-    _PENDING.pop(transfer.transferer, None)
-    if not transfer.result.done():
-        transfer.result.set_result(target)
+            transfer.result.set_result(target)
 
 
 async def _consult(transfer: AttendedTransfer) -> Channel | None:
