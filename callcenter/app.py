@@ -29,6 +29,7 @@ from callcenter.config.apply import ConfigApplier, service_render_options
 from callcenter.crisis.service import CrisisService
 from callcenter.db.engine import Database, open_database
 from callcenter.db.plan_sync import store_plan
+from callcenter.occupancy.recorder import StateRecorder
 from callcenter.db.writer import CallWriter
 from callcenter.desk import AgentDesk
 from callcenter.live.feed import LiveFeed, rebuild
@@ -67,6 +68,7 @@ class Hotline:
         self.model = LiveModel()
         self.feed = LiveFeed(self.model, self._on_changes)
         self.writer: CallWriter | None = None
+        self.occupancy: StateRecorder | None = None  # agents' state intervals for occupancy (issue 6)
         self.reconciler: Reconciler | None = None  # calls missed over AMI, finished from Asterisk's CDR
         self.ami_event_at: float | None = None  # Timestamp of the newest AMI event applied (event lag)
         self.agi: FastAgiServer | None = None
@@ -109,6 +111,8 @@ class Hotline:
             self.users = UserStore(self.db.sessions, session_hours=self.settings.session_hours)
             self.writer = CallWriter(self.db.sessions)
             await self.writer.start()
+            self.occupancy = StateRecorder(self.db.sessions)
+            await self.occupancy.start()
             self.recordings = RecordingKeeper(
                 self.db.sessions, config_from_settings(self.settings), self._service_lines
             )
@@ -160,7 +164,12 @@ class Hotline:
         self.actions = AmiActions(self.ami)
         assert self.plan is not None
         self.desk = AgentDesk(self.actions, self._current_plan)
-        self.agents = AgentBoard(self.actions, self._current_plan, self._publish_agent)
+        self.agents = AgentBoard(
+            self.actions,
+            self._current_plan,
+            self._publish_agent,
+            observe=self.occupancy.observe if self.occupancy else None,
+        )
         self._spawn(self.agents.run(), "agent-wrapup-timer")
         self.alerts = AlertBook(self.hub)
         self._spawn(self.alerts.run(), "crisis-alert-book")
@@ -178,6 +187,9 @@ class Hotline:
         if self.agi is not None:
             await self.agi.stop()
             self.agi = None
+        if self.occupancy is not None:
+            await self.occupancy.stop()
+            self.occupancy = None
         if self.writer is not None:
             await self.writer.stop()
             self.writer = None

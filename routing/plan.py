@@ -238,6 +238,16 @@ class TierPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitPlan:
+    """A unit of the follow-up organisation (``units`` in the YAML): seeded into ``org_units``."""
+
+    code: str
+    name: str
+    tier: str  # a TierPlan code
+    parent: str | None = None  # the unit above (None: the top)
+
+
+@dataclass(frozen=True, slots=True)
 class HotlinePlan:
     number: str
     name: str
@@ -263,6 +273,7 @@ class HotlinePlan:
     blocked_numbers: frozenset[str] = frozenset()  # national numbers (see national_number)
     survey: SurveyPlan | None = None
     tiers: tuple[TierPlan, ...] = ()
+    units: tuple[UnitPlan, ...] = ()  # the organisation tree work orders are referred down (issue 6)
     repeat_calls: int = 0  # a number calling more than this many times ...
     repeat_minutes: int = 0  # ... within this many minutes is flagged to supervisors (0: never)
 

@@ -114,8 +114,10 @@ class AgentBoard:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         tick_seconds: float = 0.25,
+        observe: Callable[[AgentStatus], None] | None = None,
     ) -> None:
         self._actions = actions
+        self._observe = observe  # every status taken (the occupancy recorder); must not block
         self._plan = plan
         self._publish = publish
         self._clock = clock
@@ -308,6 +310,11 @@ class AgentBoard:
 
     def _set(self, status: AgentStatus) -> None:
         self._status[status.extension] = status
+        if self._observe is not None:
+            try:
+                self._observe(status)
+            except Exception:
+                log.exception("recording agent %s's state failed", status.extension)
         try:
             self._publish(self.view(status.extension).as_dict(self._clock()))
         except Exception:

@@ -39,7 +39,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -59,8 +59,12 @@ from callcenter.config.versions import (
     store_version,
 )
 from callcenter.db.plan_sync import store_plan
+from callcenter.workorders.units import seed_units
 from routing.plan import AgentPlan, HotlinePlan
 from routing.skills import penalty, profile_from_plan
+
+if TYPE_CHECKING:
+    from callcenter.workorders.service import WorkOrderService
 
 __all__ = [
     "ApplyFailedError",
@@ -83,6 +87,7 @@ class PlanHost(Protocol):
 
     plan: HotlinePlan | None
     actions: AmiActions | None
+    workorders: WorkOrderService | None
 
     @property
     def ami_connected(self) -> bool: ...
@@ -303,6 +308,9 @@ class ConfigApplier:
             await self._add_members(actions, old, plan, members, result)
         self._host.plan = plan  # the swap: one reference, read once per call by the IVR
         await store_plan(self.sessions, plan)
+        tree = await seed_units(self.sessions, plan)  # org_units follow the plan's `units` (issue 6)
+        if self._host.workorders is not None:
+            self._host.workorders.adopt(plan, tree)
         if actions is not None:
             await self._command(actions, "dialplan reload", result)
             await self._remove_members(actions, old, plan, members, result)

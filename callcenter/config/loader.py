@@ -42,6 +42,7 @@ from routing.plan import (
     SurveyQuestion,
     TierPlan,
     TimeWindow,
+    UnitPlan,
     national_number,
 )
 
@@ -88,6 +89,7 @@ _TOP_KEYS = {
     "prompts",
     "service_lines",
     "tiers",
+    "units",
     "queue_defaults",
     "queues",
     "ivr",
@@ -305,6 +307,7 @@ def _build(r: _Reader, top: dict[str, Node], root: Node) -> HotlinePlan | None:
                 r.integer(fields.get("deadline_days"), f"tiers.{code}.deadline_days", 3, low=1),
             )
         )
+    units = _units(r, top.get("units"), {t.code for t in tiers})
 
     externals = _externals(r, top.get("external_hotlines"))
     external_keys = {h.key for h in externals}
@@ -377,6 +380,7 @@ def _build(r: _Reader, top: dict[str, Node], root: Node) -> HotlinePlan | None:
         blocked_numbers=frozenset(blocked),
         survey=survey,
         tiers=tuple(tiers),
+        units=units,
         repeat_calls=r.integer(repeat.get("calls"), "repeat_callers.calls", 0, low=0),
         repeat_minutes=r.integer(repeat.get("minutes"), "repeat_callers.minutes", 0, low=0),
     )
@@ -433,6 +437,38 @@ def _prompts(r: _Reader, node: Node | None, languages: list[Language]) -> Mappin
             if lang.prompt_set not in out:
                 r.error(node, f"prompts: no prompt set {lang.prompt_set!r} for language {lang.code!r}")
     return MappingProxyType(out)
+
+
+def _units(r: _Reader, node: Node | None, tier_codes: set[str]) -> tuple[UnitPlan, ...]:
+    """``units: {CODE: {name, tier, parent?}}``: every parent must be a unit, every tier a ``tiers`` code,
+    and no unit may be its own ancestor."""
+    units: dict[str, UnitPlan] = {}
+    nodes: dict[str, tuple[Node, dict[str, Node]]] = {}
+    for code, entry in r.mapping(node, "units").items():
+        fields = r.mapping(entry, f"units.{code}", {"name", "tier", "parent"})
+        where = f"units.{code}"
+        name = r.text(fields.get("name"), f"{where}.name")
+        tier = r.text(fields.get("tier"), f"{where}.tier")
+        parent = r.text(fields.get("parent"), f"{where}.parent")
+        if name is None:
+            r.error(r.key_of(entry), f"{where}: a name is required")
+        if tier is None:
+            r.error(r.key_of(entry), f"{where}: a tier is required")
+        elif tier not in tier_codes:
+            r.error(fields["tier"], f"{where}.tier: no tier {tier!r} in tiers")
+        units[code] = UnitPlan(code, name or code, tier or "", parent)
+        nodes[code] = (entry, fields)
+    for code, unit in units.items():
+        if unit.parent is not None and unit.parent not in units:
+            r.error(nodes[code][1]["parent"], f"units.{code}.parent: no unit {unit.parent!r}")
+    for code, unit in units.items():  # each unit on a cycle is reported; one leading into a cycle is not
+        parent, steps = unit.parent, 0
+        while parent is not None and parent in units and steps <= len(units):
+            if parent == code:
+                r.error(nodes[code][1]["parent"], f"units.{code}.parent: a cycle (its own ancestor)")
+                break
+            parent, steps = units[parent].parent, steps + 1
+    return tuple(units.values())
 
 
 def _externals(r: _Reader, node: Node | None) -> tuple[ExternalHotline, ...]:

@@ -16,5 +16,6 @@ import callcenter.transfers.models  # noqa: F401  call_transfers (issue 4)
 import recordings.models  # noqa: F401  recordings, recording_access_log (issue 7)
 import callcenter.survey.models  # noqa: F401  survey_ratings (issue 9)
 import callcenter.blocks.models  # noqa: F401  caller_blocks, caller_screening_log, caller_arrivals, voice_messages (issue 9)
+import callcenter.occupancy.models  # noqa: F401  agent_state_intervals (issue 6, occupancy)
 
 metadata = Base.metadata

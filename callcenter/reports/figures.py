@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from callcenter.reports.occupancy import AgentOccupancy
 from routing import kpi
 from routing.kpi import CallbackFact, CallFact, CallOutcome, KpiSummary
 from routing.referral import ReferralFact, referrals_on_time
@@ -124,6 +125,7 @@ class Report:
     topics: list[str] = field(default_factory=list)  # the most frequent first
     trend_labels: list[str] = field(default_factory=list)
     trends: dict[str, list[int]] = field(default_factory=dict)  # topic -> count per bucket
+    occupancy_by_agent: list[AgentOccupancy] = field(default_factory=list)  # agent_state_intervals
 
 
 def call_fact(row: CallRow) -> CallFact:
@@ -221,6 +223,13 @@ def report_rows(report: Report) -> list[list[object]]:
     rows.append(["period", "figure", "value"])
     for name, value in case_figures(report):
         rows.append([report.period.label, name, _figure(value)])
+    if report.occupancy_by_agent:
+        rows.append([])
+        rows.append(["period", "agent", "occupancy", "handling_seconds", "idle_seconds"])
+        for a in report.occupancy_by_agent:
+            rows.append(
+                [report.period.label, a.agent, _figure(a.occupancy), a.handling_seconds, a.idle_seconds]
+            )
     rows.append([])
     rows.append(["topic", *report.trend_labels])
     for topic in report.topics:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call, Queue
 from callcenter.reports.figures import CallRow, OrderRow, Period, Report, build_report
+from callcenter.reports.occupancy import agent_times, occupancy_figures
 from callcenter.workorders.models import WorkOrder
 from routing.kpi import CallbackFact, CallOutcome
 
@@ -118,5 +119,8 @@ async def _callbacks(session: AsyncSession, start: datetime, end: datetime) -> l
 async def load_report(sessions: async_sessionmaker[AsyncSession], period: Period, *, now: datetime) -> Report:
     async with sessions() as session:
         calls, orders, callbacks = await period_facts(session, period.start, period.end)
-    # Occupancy needs agents' ready/handling time, which no table records yet: reported as not available.
-    return build_report(period, calls, orders, callbacks, now=now, occupancy=None)
+        times = await agent_times(session, period.start, period.end)  # agent_state_intervals
+    occupancy, per_agent = occupancy_figures(times)
+    report = build_report(period, calls, orders, callbacks, now=now, occupancy=occupancy)
+    report.occupancy_by_agent = per_agent
+    return report

@@ -31,9 +31,10 @@ from callcenter.agentdesk.figures import (
 from callcenter.app import Hotline
 from callcenter.auth.roles import SUPERVISORS, Principal, mask_number
 from callcenter.db.models import Call
+from callcenter.reports.occupancy import agent_times
 from callcenter.web.auth import require
 from callcenter.web.panel import board_of, illegal_response
-from routing.kpi import summarise
+from routing.kpi import occupancy, summarise
 
 STATIC = Path(__file__).parent / "static"
 Supervisor = Annotated[Principal, Depends(require(SUPERVISORS))]
@@ -64,6 +65,16 @@ async def _today_rows(hotline: Hotline) -> list[Call]:
         return list((await session.scalars(stmt)).all())
 
 
+async def _occupancy_today(hotline: Hotline, now: datetime) -> dict[str, float | None]:
+    """Each agent's occupancy today from the recorded state intervals (issue 6; the open state not yet)."""
+    if hotline.db is None:
+        return {}
+    start, end = today_bounds(now, _timezone(hotline))
+    async with hotline.db.sessions() as session:
+        times = await agent_times(session, start, end)
+    return {agent: _round(occupancy([t])) for agent, t in times.items()}
+
+
 def _wrapup(hotline: Hotline) -> dict[str, float]:
     return {q.name: float(q.wrapup_seconds) for q in (hotline.plan.queues if hotline.plan else ())}
 
@@ -83,6 +94,7 @@ async def snapshot(hotline: HotlineDep, principal: Supervisor) -> dict[str, Any]
     rows = await _today_rows(hotline)
     kpis = per_queue(rows, _wrapup(hotline))
     answered_by = calls_per_agent(rows)
+    occupancy_by = await _occupancy_today(hotline, now)
     board = hotline.agents
     views = board.views() if board is not None else []
     plan = hotline.plan
@@ -131,6 +143,7 @@ async def snapshot(hotline: HotlineDep, principal: Supervisor) -> dict[str, Any]
     for view in views:
         d = view.as_dict(now)
         d["calls_today"] = answered_by.get(view.status.extension, 0)
+        d["occupancy_today"] = occupancy_by.get(view.status.extension)  # handling / (handling + ready)
         d.pop("call_id", None)
         agents.append(d)
     seats_open = sum(1 for v in views if v.status.state is not AgentState.LOGGED_OUT)

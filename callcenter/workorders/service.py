@@ -162,6 +162,12 @@ class WorkOrderService:
     _answered: asyncio.Queue[CallRecord] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
+    def adopt(self, plan: HotlinePlan, tree: OrgTree) -> None:
+        """A new plan was applied: its units (already stored) and its tiers' deadlines from now on."""
+        self.tree = tree
+        self.policy = policy_for(plan)
+        self.queue_lines = {q.name: q.service_line for q in plan.queues}
+
     # -- the draft on answer -----------------------------------------------------------------------------
     def on_changes(self, changes: list[Change]) -> None:
         """From the composition root's event path: the first time a call shows an answer, its draft is
@@ -649,10 +655,9 @@ async def open_workorders(
     centre's staff (``workorder``). Unit staff are not sent pushes: the hub filters by role, not by unit,
     and a county must not learn of another county's orders; their pages re-read the list instead."""
     from callcenter.auth.roles import STAFF, SUPERVISORS
-    from callcenter.workorders.units import load_units, read_units, store_units
+    from callcenter.workorders.units import seed_units
 
-    await store_units(sessions, load_units())
-    tree = await read_units(sessions)
+    tree = await seed_units(sessions, plan)
 
     def publish(topic: str, data: Mapping[str, Any]) -> None:
         if hub.subscribers:

@@ -1,4 +1,5 @@
-"""The organisation tree that work orders are referred down: read from YAML, kept in ``org_units``."""
+"""The organisation tree that work orders are referred down: the plan's ``units`` (config/hotline.yaml),
+kept in ``org_units``."""
 
 from __future__ import annotations
 
@@ -10,23 +11,19 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.workorders.models import OrgUnit
+from routing.plan import HotlinePlan
 from routing.referral import OrgTree, Unit
 
-DEFAULT_UNITS_FILE = Path(__file__).with_name("units.yaml")
+
+def tree_of(plan: HotlinePlan) -> OrgTree:
+    """The plan's units as a tree (the loader has checked parents, cycles and tiers)."""
+    return OrgTree.of(Unit(u.code, u.name, u.tier, u.parent) for u in plan.units)
 
 
-def load_units(path: Path = DEFAULT_UNITS_FILE) -> OrgTree:
-    """The tree in ``path`` (``units: {code: {name, tier, parent?}}``); ValueError names a bad entry."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    units = []
-    for code, node in (data.get("units") or {}).items():
-        if not isinstance(node, dict) or not node.get("name") or not node.get("tier"):
-            raise ValueError(f"{path}: unit {code} needs a name and a tier")
-        parent = node.get("parent")
-        units.append(
-            Unit(str(code), str(node["name"]), str(node["tier"]), None if parent is None else str(parent))
-        )
-    return OrgTree.of(units)
+async def seed_units(sessions: async_sessionmaker[AsyncSession], plan: HotlinePlan) -> OrgTree:
+    """Store the plan's units in ``org_units`` (on start and on every apply) and return the active tree."""
+    await store_units(sessions, tree_of(plan))
+    return await read_units(sessions)
 
 
 async def store_units(sessions: async_sessionmaker[AsyncSession], tree: OrgTree) -> None:

@@ -1,0 +1,1 @@
+"""Agents' state intervals (ready, ringing, on a call, wrap-up, paused), kept for occupancy (issue 6)."""
