@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from agents.state import AgentState, AgentStatus, DayCounters
+from agents.state import AgentState, AgentStatus, DayCounters, LogIn, Pause, PauseReason
+from callcenter.agentdesk.board import AgentBoard
+from callcenter.ami.actions import AmiActions
+from callcenter.ami.connection import AmiActionError
 from callcenter.app import Hotline
 from callcenter.occupancy.recorder import StateRecorder
+from callcenter.reports.occupancy import agent_times, occupancy_figures
+from callcenter.web.wallboard import _occupancy_today
 from tests.web.conftest import logged_in
+from tests.web.test_panel_board import PLAN, Clock, FakeAmi, _event
 
 DAY = "2026-11-02"  # a Monday; the hotline's day runs 2026-11-01T16:00Z .. 2026-11-02T16:00Z (UTC+8)
 
@@ -100,8 +106,6 @@ async def test_occupancy_per_day_week_month_and_agent(hotline: Hotline, client: 
     assert {a["agent"]: a["idle_seconds"] for a in month["occupancy_by_agent"]}["1001"] == approx(8340)
     assert month["occupancy"] == approx(1980 / (1980 + 8340 + 480 + 1800))
 
-    from callcenter.web.wallboard import _occupancy_today  # the wallboard's per-agent figure
-
     wallboard = await _occupancy_today(hotline, at(2, 4, 0))
     assert wallboard == {"1001": round(660 / 5400, 3), "1002": round(1320 / 1800, 3)}
 
@@ -123,15 +127,6 @@ async def test_no_agent_time_is_reported_as_not_available(
 
 async def test_the_board_feeds_the_recorder_with_its_transitions(hotline: Hotline) -> None:
     """The agent board's own transitions (AMI facts, a refused and an accepted pause) on an explicit clock."""
-    from datetime import timedelta
-
-    from agents.state import LogIn, Pause, PauseReason
-    from callcenter.agentdesk.board import AgentBoard
-    from callcenter.ami.actions import AmiActions
-    from callcenter.ami.connection import AmiActionError
-    from callcenter.reports.occupancy import agent_times, occupancy_figures
-    from tests.web.test_panel_board import PLAN, Clock, FakeAmi, _event
-
     assert hotline.db is not None
     ami, clock = FakeAmi(), Clock()
     t0 = clock.now
