@@ -29,7 +29,6 @@ from callcenter.config.apply import ConfigApplier, service_render_options
 from callcenter.crisis.service import CrisisService
 from callcenter.db.engine import Database, open_database
 from callcenter.db.plan_sync import store_plan
-from callcenter.occupancy.recorder import StateRecorder
 from callcenter.db.writer import CallWriter
 from callcenter.desk import AgentDesk
 from callcenter.live.feed import LiveFeed, rebuild
@@ -42,8 +41,9 @@ from callcenter.live.model import (
     MemberChanged,
     QueueChanged,
 )
-from callcenter.reconcile.reconciler import Reconciler
+from callcenter.occupancy.recorder import StateRecorder
 from callcenter.overflow.controller import OverflowController, policy_for_plan
+from callcenter.reconcile.reconciler import Reconciler
 from callcenter.records import call_summary
 from callcenter.settings import AmiTarget, Settings
 from callcenter.transfers.service import TransferService

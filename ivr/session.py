@@ -149,8 +149,6 @@ def make_ivr_route(
 
     async def ivr_route(channel: AgiChannel) -> None:
         plan = plan_provider()
-        await run_ivr(
-            channel, plan, clock=clock, on_step_latency=on_step_latency, screen=screen, now=now
-        )
+        await run_ivr(channel, plan, clock=clock, on_step_latency=on_step_latency, screen=screen, now=now)
 
     return ivr_route

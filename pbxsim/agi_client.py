@@ -44,7 +44,9 @@ COMMANDS = (
 USAGE = {
     "STREAM FILE": "STREAM FILE <filename> <escape_digits> [<sample offset>]",
     "GET DATA": "GET DATA <file to be streamed> [<timeout>] [<maxdigits>]",
-    "RECORD FILE": "RECORD FILE <filename> <format> <escape digits> <timeout> [<offset samples>] [BEEP] [s=<silence>]",
+    "RECORD FILE": (
+        "RECORD FILE <filename> <format> <escape digits> <timeout> [<offset samples>] [BEEP] [s=<silence>]"
+    ),
     "GET OPTION": "GET OPTION <filename> <escape_digits> [<timeout>]",
     "WAIT FOR DIGIT": "WAIT FOR DIGIT <timeout>",
     "SET VARIABLE": "SET VARIABLE <variablename> <value>",
