@@ -129,7 +129,7 @@ async def config(hotline: HotlineDep, principal: PanelUser) -> dict[str, Any]:
             {"key": h.key, "name": h.name} for h in (plan.external_hotlines if plan else ())
         ],
         "queues": [q.name for q in (plan.queues if plan else ())],
-        "service_lines": [s.code for s in (plan.service_lines if plan else ())],
+        "service_lines": [{"code": s.code, "name": s.name} for s in (plan.service_lines if plan else ())],
         "softphone": (STATIC / "vendor" / "jssip.min.js").exists(),
         "softphone_wss_url": hotline.settings.softphone_wss_url,
         "softphone_sip_domain": hotline.settings.softphone_sip_domain,

@@ -260,7 +260,7 @@ async function start() {
   const target = $("transfer-target");
   for (const q of config.queues) target.add(new Option(`${t("queue")} ${q}`, q));
   for (const h of config.external_hotlines) target.add(new Option(`${h.key} ${h.name}`, h.key));
-  for (const s of config.service_lines) $("wo-service").add(new Option(s, s));
+  for (const s of config.service_lines) $("wo-service").add(new Option(`${s.name} (${s.code})`, s.code));
   workOrders = (await fetch("/api/workorders?limit=1")).ok;
   if (config.softphone) {
     const script = document.createElement("script"); script.src = "/static/vendor/jssip.min.js";
