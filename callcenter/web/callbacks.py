@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from callcenter.ami.connection import AmiError
@@ -18,20 +18,13 @@ from callcenter.callbacks.service import (
     CallbackUnavailable,
 )
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 from routing.callbacks import TaskNotOpen, UnknownTask
 
 router = APIRouter(prefix="/api/callbacks", tags=["callbacks"])
 
 Viewer = Annotated[Principal, Depends(require(STAFF))]
 Dialler = Annotated[Principal, Depends(require({Role.CALLBACK_AGENT} | SUPERVISORS))]
-
-
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(_hotline)]
 
 
 class CallbackTaskModel(BaseModel):

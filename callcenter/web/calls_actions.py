@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from callcenter.ami.connection import AmiError
@@ -23,18 +23,11 @@ from callcenter.transfers.service import (
     transfers_of,
 )
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 
 router = APIRouter(prefix="/api/calls", tags=["call actions"])
 
 Handler = Annotated[Principal, Depends(require({Role.AGENT, Role.CALLBACK_AGENT} | SUPERVISORS))]
-
-
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(_hotline)]
 
 
 class CrisisOut(BaseModel):

@@ -5,27 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from callcenter.app import Hotline
 from callcenter.auth.roles import STAFF, SUPERVISORS, Principal
 from callcenter.overflow.controller import OverflowController, UnknownSeat, recent_decisions
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 from routing.overflow import OverrideAction
 
 router = APIRouter(prefix="/api/overflow", tags=["overflow"])
 
 Viewer = Annotated[Principal, Depends(require(STAFF))]
 Supervisor = Annotated[Principal, Depends(require(SUPERVISORS))]
-
-
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(_hotline)]
 
 
 class SeatOut(BaseModel):

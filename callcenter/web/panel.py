@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 
@@ -23,6 +23,7 @@ from callcenter.app import Hotline
 from callcenter.auth.roles import SUPERVISORS, Principal, Role, mask_number
 from callcenter.db.calls import CallFilter, list_calls
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 
 STATIC = Path(__file__).parent / "static"
 PANEL_ROLES = frozenset({Role.AGENT, Role.CALLBACK_AGENT}) | SUPERVISORS
@@ -30,14 +31,6 @@ PANEL_ROLES = frozenset({Role.AGENT, Role.CALLBACK_AGENT}) | SUPERVISORS
 PanelUser = Annotated[Principal, Depends(require(PANEL_ROLES))]
 
 router = APIRouter(tags=["panel"])
-
-
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(_hotline)]
 
 
 def board_of(hotline: Hotline) -> AgentBoard:

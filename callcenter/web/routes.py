@@ -22,6 +22,7 @@ from callcenter.web.auth import router as auth_router
 from callcenter.web.callbacks import router as callbacks_router
 from callcenter.web.calls_actions import router as calls_actions_router
 from callcenter.web.config_api import router as config_router
+from callcenter.web.deps import HotlineDep
 from callcenter.web.live import router as live_router
 from callcenter.web.overflow import router as overflow_router
 from callcenter.web.panel import router as panel_router
@@ -46,12 +47,6 @@ from callcenter.web.workorders import router as workorders_router
 STATIC = Path(__file__).parent / "static"
 
 
-def get_hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(get_hotline)]
 CallViewer = Annotated[Principal, Depends(require(SUPERVISORS | OPERATORS))]
 QueueViewer = Annotated[Principal, Depends(require(STAFF | OPERATORS))]
 DeskUser = Annotated[Principal, Depends(require({Role.AGENT, Role.CALLBACK_AGENT} | SUPERVISORS))]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from callcenter.auth.roles import SUPERVISORS, Principal, mask_number
 from callcenter.db.models import Call
 from callcenter.reports.occupancy import agent_times
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 from callcenter.web.panel import board_of, illegal_response
 from routing.kpi import occupancy, summarise
 
@@ -42,14 +43,6 @@ Supervisor = Annotated[Principal, Depends(require(SUPERVISORS))]
 router = APIRouter(tags=["wallboard"])
 
 SPY_OPTIONS = {"listen": "q", "whisper": "qw", "barge": "qB"}
-
-
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(_hotline)]
 
 
 def _timezone(hotline: Hotline) -> str:
