@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from routing.callerid import caller_number  # one rule with the reports and work orders
 from routing.hours import is_open
 from routing.plan import ActionKind, HotlinePlan, national_number
 
@@ -77,17 +78,6 @@ class CallerScreen(Protocol):
 class GateOutcome:
     blocked: bool
     number: str | None  # None: anonymous
-
-
-def caller_number(raw: str | None) -> str | None:
-    """The caller's number, None for an anonymous caller (no caller ID, ``anonymous``, not digits)."""
-    if raw is None:
-        return None
-    number = raw.strip()
-    digits = number[1:] if number.startswith("+") else number
-    if not digits or not digits.isdigit():
-        return None
-    return number
 
 
 def _prompt_set(plan: HotlinePlan, language: str) -> str:
