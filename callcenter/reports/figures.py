@@ -88,6 +88,7 @@ class CallRow:
     age_band: str | None = None
     gender: str | None = None
     region: str | None = None
+    anonymous: bool = False  # no usable caller number (routing.callerid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,7 @@ class OrderRow:
     deadline_at: datetime | None
     closed_at: datetime | None
     rejected: bool
+    anonymous: bool = False  # opened for a caller without a usable number (routing.callerid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,8 @@ class Report:
     referrals: int
     referrals_on_time: float | None
     crisis_cases: int
+    anonymous: KpiSummary  # the call figures of anonymous callers alone, counted like ``overall``
+    anonymous_work_orders: int
     by: dict[str, list[GroupFigures]] = field(default_factory=dict)
     topics: list[str] = field(default_factory=list)  # the most frequent first
     trend_labels: list[str] = field(default_factory=list)
@@ -180,6 +184,8 @@ def build_report(
         referrals=len(referral_facts),
         referrals_on_time=referrals_on_time(referral_facts, now),
         crisis_cases=sum(1 for o in orders if o.risk_level == "crisis" or o.service_line == "crisis"),
+        anonymous=summary(r for r in calls if r.anonymous),
+        anonymous_work_orders=sum(1 for o in orders if o.anonymous),
         by=by,
         topics=topics,
         trend_labels=[b[0] for b in buckets],
@@ -214,6 +220,14 @@ def report_rows(report: Report) -> list[list[object]]:
     rows.append(
         [report.period.label, "all", "all", *(_figure(getattr(report.overall, c)) for c in KPI_COLUMNS)]
     )
+    rows.append(
+        [
+            report.period.label,
+            "caller_id",
+            "anonymous",
+            *(_figure(getattr(report.anonymous, c)) for c in KPI_COLUMNS),
+        ]
+    )
     for dim, groups in report.by.items():
         for g in groups:
             rows.append(
@@ -237,12 +251,20 @@ def report_rows(report: Report) -> list[list[object]]:
     return rows
 
 
+def anonymous_figures(report: Report) -> dict[str, float | int | None]:
+    """The figures also counted for anonymous callers alone, by the name of the whole period's figure."""
+    figures: dict[str, float | int | None] = {c: getattr(report.anonymous, c) for c in KPI_COLUMNS}
+    figures["work_orders"] = report.anonymous_work_orders
+    return figures
+
+
 def case_figures(report: Report) -> list[tuple[str, float | int | None]]:
     return [
         ("occupancy", report.occupancy),
         ("callbacks", report.callbacks),
         ("callbacks_on_time", report.callbacks_on_time),
         ("work_orders", report.work_orders),
+        ("anonymous_work_orders", report.anonymous_work_orders),
         ("referrals", report.referrals),
         ("referrals_on_time", report.referrals_on_time),
         ("crisis_cases", report.crisis_cases),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from callcenter.reports.figures import DIMENSIONS, KPI_COLUMNS, Report, case_figures
+from callcenter.reports.figures import DIMENSIONS, KPI_COLUMNS, Report, anonymous_figures, case_figures
 from callcenter.reports.svg import bar_chart, line_chart
 
 NAMES = {
@@ -22,6 +22,7 @@ NAMES = {
     "callbacks": "回电任务 callbacks",
     "callbacks_on_time": "回电及时率 callbacks on time",
     "work_orders": "工单 work orders",
+    "anonymous_work_orders": "未显示号码来电的工单 work orders of anonymous callers",
     "referrals": "转办 referrals",
     "referrals_on_time": "转办按时办结率 referrals on time",
     "crisis_cases": "危机个案 crisis cases",
@@ -31,6 +32,9 @@ NAMES = {
     "age_band": "年龄段 age band",
     "gender": "性别 gender",
     "region": "地区 region",
+    "figure": "指标 figure",
+    "all": "全部 all",
+    "anonymous": "其中未显示号码来电 of which anonymous callers",
 }
 RATIOS = {"service_level", "abandon_rate", "occupancy", "callbacks_on_time", "referrals_on_time"}
 KINDS = {"daily": "日报", "weekly": "周报", "monthly": "月报"}
@@ -68,12 +72,28 @@ def _kpi_table(report: Report, dim: str) -> str:
     return f"<table><thead><tr><th>{escape(NAMES[dim])}</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def report_body(report: Report) -> str:
+def _summary_table(report: Report) -> str:
+    """The period's figures, with beside them the same figures for anonymous callers where they exist (a
+    supervisor reads "answered 4, of which anonymous 1" on one line)."""
     o = report.overall
-    summary = [(c, getattr(o, c)) for c in KPI_COLUMNS] + case_figures(report)
-    summary_rows = "".join(f"<tr><td>{escape(NAMES[n])}</td><td>{fmt(n, v)}</td></tr>" for n, v in summary)
+    anonymous = anonymous_figures(report)
+    summary = [(c, getattr(o, c)) for c in KPI_COLUMNS] + [
+        (n, v)
+        for n, v in case_figures(report)
+        if n != "anonymous_work_orders"  # in its column instead
+    ]
+    head = "".join(f"<th>{escape(NAMES[n])}</th>" for n in ("figure", "all", "anonymous"))
+    rows = "".join(
+        f"<tr><td>{escape(NAMES[n])}</td><td>{fmt(n, v)}</td>"
+        f"<td>{fmt(n, anonymous[n]) if n in anonymous else ''}</td></tr>"
+        for n, v in summary
+    )
+    return f'<table class="summary"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def report_body(report: Report) -> str:
     parts = [
-        f'<h2>总体指标 Key figures</h2><table class="summary"><tbody>{summary_rows}</tbody></table>',
+        f"<h2>总体指标 Key figures</h2>{_summary_table(report)}",
         '<div class="charts">',
         bar_chart(
             "各队列接通量 Answered by queue",

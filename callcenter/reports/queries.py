@@ -13,6 +13,7 @@ from callcenter.db.models import Call, Queue
 from callcenter.reports.figures import CallRow, OrderRow, Period, Report, build_report
 from callcenter.reports.occupancy import agent_times, occupancy_figures
 from callcenter.workorders.models import WorkOrder
+from routing.callerid import is_anonymous
 from routing.kpi import CallbackFact, CallOutcome
 
 # The call dispositions that were offered to a queue, as KPI outcomes (docs/KPI.md).
@@ -55,6 +56,7 @@ def call_row(call: Call, line: str | None, order: WorkOrder | None) -> CallRow |
         age_band=order.age_band if order else None,
         gender=order.gender if order else None,
         region=order.region if order else None,
+        anonymous=is_anonymous(call.caller_number),
     )
 
 
@@ -82,6 +84,7 @@ async def period_facts(
             deadline_at=o.deadline_at,
             closed_at=o.closed_at if o.referred_at is not None else None,
             rejected=o.status == "rejected",
+            anonymous=is_anonymous(o.caller_number),
         )
         for o in (
             await session.execute(
