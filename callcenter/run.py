@@ -64,6 +64,7 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
     from pbxsim.endpoints import AgentBehaviour
     from pbxsim.pbx import PbxSimulator
     from pbxsim.traffic import TrafficGenerator, TrafficProfile
+    from recordings.service import sounds_dir
 
     secret = "demo-secret"
     hotline = Hotline(settings)
@@ -81,6 +82,7 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
         seed=seed,
         default_agent=AgentBehaviour(answer_after=3.0, talk_seconds=90.0),
         monitor_dir=settings.monitor_dir or settings.data_dir / "monitor",  # recordings (issue 7)
+        sounds_dir=sounds_dir(settings),  # the prompts: what anonymous callers hear instead (issue 9)
     )
     traffic: TrafficGenerator | None = None
     traffic_task: asyncio.Task[object] | None = None

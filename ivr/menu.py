@@ -75,6 +75,7 @@ class IvrResult:
     action: ActionKind = ActionKind.QUEUE
     target: str = ""  # the action's target for callback/transfer/message (hotline key, prompt name)
     disposition: str | None = None  # "out-of-hours"/"blocked": the call must not be queued
+    anonymous: bool = False  # no caller number: no callback can be offered (set by ivr/session.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ finishes the session sets, in this order::
     HOTLINE_LANGUAGE, HOTLINE_MENU_PATH, HOTLINE_PRIORITY, HOTLINE_QUEUE_TIMEOUT,
     HOTLINE_ACTION and HOTLINE_ACTION_TARGET (only for crisis/callback/transfer/message),
     HOTLINE_DISPOSITION (only when the call must not be queued),
+    HOTLINE_ANONYMOUS=1 (only for a caller without a number: the queue then asks them to hold instead of
+    offering a callback, see [hotline-queue-voice] in the rendered dialplan),
     HOTLINE_QUEUE  -- last: the dialplan tests it, so a half-finished session falls back cleanly.
 
 A hang-up raises :class:`~ivr.agi.protocol.AgiHangup` out of :func:`run_ivr` before anything more is sent;
@@ -57,6 +59,8 @@ def result_variables(result: IvrResult) -> list[tuple[str, str]]:
             variables.append(("HOTLINE_ACTION_TARGET", result.target))
     if result.disposition:
         variables.append(("HOTLINE_DISPOSITION", result.disposition))
+    if result.anonymous:
+        variables.append(("HOTLINE_ANONYMOUS", "1"))
     variables.append(("HOTLINE_QUEUE", result.queue))
     return variables
 
@@ -122,6 +126,8 @@ async def run_ivr(
         result = await after_walk(channel, plan, result, gate.number, screen, now)
     elif gate.number is None and result.action is ActionKind.CALLBACK:
         result = replace(result, action=ActionKind.QUEUE, target="")  # anonymous: no callback
+    if gate.number is None:
+        result = replace(result, anonymous=True)
     command_about_to_be_sent()
     for name, value in result_variables(result):
         await channel.set_variable(name, value)

@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--monitor-dir", type=Path, default=None, help="MixMonitor spool: write a recording per answered call"
     )
+    parser.add_argument(
+        "--sounds-dir", type=Path, default=None, help="Asterisk's sounds (the prompts): language variants"
+    )
     return parser
 
 
@@ -59,6 +62,7 @@ async def run(args: argparse.Namespace) -> int:
         prompt_seconds=args.prompt_seconds,
         default_agent=AgentBehaviour(answer_after=args.answer_after, talk_seconds=args.talk_seconds),
         monitor_dir=args.monitor_dir,
+        sounds_dir=args.sounds_dir,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,7 +8,8 @@ Asterisk semantics (app_queue.c ``say_position``, ``say_periodic_announcement``,
   starts at 0), then every N seconds, never more often than ``min-announce-frequency``.
 - ``periodic-announce = a,b`` with ``periodic-announce-frequency = P``: the next file every P seconds,
   counted from joining.
-- Sounds are looked up in the channel's language (``CHANNEL(language)``): recorded as ``LANG/sound``.
+- Sounds are looked up in the channel's language (``CHANNEL(language)``) as Asterisk does (a
+  ``LANG_variant`` directory first, then ``LANG``: pbxsim/sounds.py): recorded as ``LANG/sound``.
 - ``context = CTX``: a key pressed while waiting that is an extension of CTX (its caller-ID pattern, if
   any, matching the caller's number) takes the caller out of the queue to ``CTX,key,1`` (QueueCallerLeave,
   no abandon; queue_log EXITWITHKEY). Other keys are dropped.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 from pbxsim.channel import Channel
 from pbxsim.dialplan import Dialplan, matches
+from pbxsim.sounds import Sounds
 
 __all__ = ["AnnounceConfig", "WaitAnnouncer", "exit_key", "parse_announce_option"]
 
@@ -96,12 +98,12 @@ class WaitAnnouncer:
         dues = [d for d in (self._pos_due(now), self._periodic_due()) if d is not None]
         return max(0.0, min(dues) - now) if dues else None
 
-    def announce(self, channel: Channel, position: int, holdtime: int, now: float) -> None:
+    def announce(self, channel: Channel, position: int, holdtime: int, now: float, sounds: Sounds) -> None:
         """Play what is due at ``now``."""
         lang = channel.language
 
         def sound(name: str) -> str:
-            return f"{lang}/{name}" if lang else name
+            return sounds.lookup(lang, name)
 
         pos_due = self._pos_due(now)
         if pos_due is not None and now >= pos_due:

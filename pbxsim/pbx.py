@@ -19,6 +19,7 @@ from pbxsim.events import Event, EventBus
 from pbxsim.queues import QueueEngine
 from pbxsim.runtime import Runtime
 from pbxsim.scripts import CallerDriver, CallerScript, CallOutcome, PlacedCall
+from pbxsim.sounds import Sounds
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class PbxSimulator:
         agi_dead_timeout: float = 60.0,
         max_session_buffer: int = 4 * 1024 * 1024,
         monitor_dir: Path | None = None,
+        sounds_dir: Path | None = None,
         cdr_url: str | None = None,
     ) -> None:
         self.config_dir = Path(config_dir)
@@ -59,6 +61,7 @@ class PbxSimulator:
             agi_dead_timeout=agi_dead_timeout,
         )
         self.rt.recorder.monitor_dir = monitor_dir  # MixMonitor's spool (None: recordings not written)
+        self.rt.sounds = Sounds(sounds_dir)  # Asterisk's sounds: which language variants exist
         self.queues = QueueEngine(self.rt)
         self.queues.load(self.config_dir / "queues.conf")
         self.interpreter = Interpreter(self.rt, self.queues)

@@ -617,7 +617,8 @@ class QueueEngine:
                 if exit_context and exit_key(self.rt.dialplan, exit_context, caller) is not None:
                     continue  # redirected: left the queue (QueueCallerLeave, no abandon)
                 if entry.announcer is not None:
-                    entry.announcer.announce(caller, queue.position(entry), queue.holdtime, now)
+                    position = queue.position(entry)
+                    entry.announcer.announce(caller, position, queue.holdtime, now, self.rt.sounds)
                     due = entry.announcer.next_in(now)
                     if due is not None:
                         wake = due if wake is None else min(wake, due)

@@ -15,6 +15,7 @@ from pbxsim.endpoints import Endpoints, resource_of
 from pbxsim.events import EventBus
 from pbxsim.expressions import evaluate, is_true, split_args, substitute
 from pbxsim.recorder import Recorder
+from pbxsim.sounds import Sounds
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Runtime:
         self._flush_scheduled = False
         self.device_listeners: list[Callable[[str, int], None]] = []
         self.recorder = Recorder(seed=seed)  # MixMonitor files (PbxSimulator sets its directory)
+        self.sounds = Sounds()  # which variant sound files exist (PbxSimulator sets the directory)
 
     # ----- owned tasks and timers -----
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

@@ -16,6 +16,14 @@ from types import MappingProxyType
 BILINGUAL_PROMPT_SET = "hotline"
 """The prompt set played before the caller has chosen a language (the same name as ``ivr.menu``'s)."""
 
+CALLBACK_OFFER_PROMPT = "callback-offer-key"
+"""What a queue offering callbacks plays every ``callback_offer_after`` seconds ("press 1 ...")."""
+
+ANONYMOUS_VARIANT = "_anonymous"
+"""Suffix of a prompt set's variant for callers without a number (``zh_anonymous``): Asterisk looks a sound
+up in ``zh_anonymous/`` before ``zh/``, so the variant holds only what must differ for them (the in-queue
+callback offer, which they cannot take)."""
+
 ALWAYS_OPEN = "24x7"
 """The built-in schedule name of a line that never closes, holidays included."""
 

@@ -24,7 +24,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from routing.overflow import OverflowPolicy, PolicyError
 from routing.plan import (
     ALWAYS_OPEN,
+    ANONYMOUS_VARIANT,
     BILINGUAL_PROMPT_SET,
+    CALLBACK_OFFER_PROMPT,
     ActionKind,
     AgentPlan,
     ExternalHotline,
@@ -357,6 +359,7 @@ def _build(r: _Reader, top: dict[str, Node], root: Node) -> HotlinePlan | None:
             # Played after the call, in the language the caller chose.
             checks.need_prompt(survey_node, "survey", prompt, tuple(sorted(lang_codes)))
     _check_prompts(r, checks, language_sets, prompts)
+    _check_anonymous_offer(r, checks, language_sets, prompts)
     if r.problems or default_queue is None or entry is None:
         return None
     return HotlinePlan(
@@ -397,6 +400,8 @@ class _Checks:
     # (node, where, prompt, the callers' languages it must exist for: a code, None for the bilingual set;
     # None instead of the tuple: every language and the bilingual set)
     prompts: list[tuple[Node, str, str, tuple[str | None, ...] | None]] = field(default_factory=list)
+    # (node, where, language) of each queue offering callbacks: its prompt set needs an anonymous variant
+    offers: list[tuple[Node, str, str]] = field(default_factory=list)
 
     def need_prompt(
         self, node: Node, where: str, prompt: str, languages: tuple[str | None, ...] | None
@@ -421,7 +426,8 @@ class _Checks:
 
 def _prompts(r: _Reader, node: Node | None, languages: list[Language]) -> Mapping[str, Mapping[str, str]]:
     out: dict[str, Mapping[str, str]] = {}
-    for prompt_set, set_node in r.mapping(node, "prompts").items():
+    set_nodes = r.mapping(node, "prompts")
+    for prompt_set, set_node in set_nodes.items():
         texts: dict[str, str] = {}
         for name, text_node in r.mapping(set_node, f"prompts.{prompt_set}").items():
             if not _NAME.match(name):
@@ -436,6 +442,14 @@ def _prompts(r: _Reader, node: Node | None, languages: list[Language]) -> Mappin
         for lang in languages:
             if lang.prompt_set not in out:
                 r.error(node, f"prompts: no prompt set {lang.prompt_set!r} for language {lang.code!r}")
+        for prompt_set in out:
+            base = prompt_set.removesuffix(ANONYMOUS_VARIANT)
+            if base != prompt_set and base not in out:
+                r.error(
+                    r.key_of(set_nodes[prompt_set]),
+                    f"prompts.{prompt_set}: no prompt set {base!r} for this variant of it "
+                    f"(callers without a number hear its sounds, the others come from {base!r})",
+                )
     return MappingProxyType(out)
 
 
@@ -549,6 +563,11 @@ def _queues(
             if on_timeout is not None:
                 timeouts.append((fields["on_timeout"], f"queues.{name}.on_timeout", on_timeout, name))
         queues.append(QueuePlan(name=name, service_line=line, language=lang, on_timeout=on_timeout, **kwargs))  # type: ignore[arg-type]
+        if kwargs.get("callback_offer_after_seconds"):
+            offer_node = fields.get("callback_offer_after", defaults.get("callback_offer_after", node))
+            where = f"queues.{name}.callback_offer_after"
+            checks.need_prompt(offer_node, where, CALLBACK_OFFER_PROMPT, (lang,))
+            checks.offers.append((offer_node, where, lang))
     names = {q.name for q in queues}
     by_name = {q.name: q for q in queues}
     for onode, where, action, name in timeouts:
@@ -726,6 +745,31 @@ def _check_prompts(
                     f"{where}: prompt {prompt!r} is missing from prompt set {prompt_set!r} "
                     f"(prompts.{prompt_set})",
                 )
+
+
+def _check_anonymous_offer(
+    r: _Reader, checks: _Checks, language_sets: dict[str, str], prompts: Mapping[str, Mapping[str, str]]
+) -> None:
+    """A queue offering callbacks plays its offer to every waiting caller; callers without a number hear
+    the ``<set>_anonymous`` variant instead (routing/plan.py), which must therefore exist: without it
+    Asterisk falls back to the offer, and they would be offered a callback they cannot have. One problem
+    per missing variant, at the first queue that needs it."""
+    missing: dict[str, list[tuple[Node, str]]] = {}
+    for node, where, lang in checks.offers:
+        prompt_set = language_sets.get(lang)
+        if prompt_set is None or prompt_set not in prompts:
+            continue  # reported already (no such language or prompt set)
+        variant = prompt_set + ANONYMOUS_VARIANT
+        if CALLBACK_OFFER_PROMPT not in prompts.get(variant, {}):
+            missing.setdefault(variant, []).append((node, where))
+    for variant, needs in missing.items():
+        node, where = needs[0]
+        others = f" (and {len(needs) - 1} more queue(s) of that language)" if len(needs) > 1 else ""
+        r.error(
+            node,
+            f"{where}{others}: callers without a number would hear the callback offer they cannot take: "
+            f"add prompts.{variant}.{CALLBACK_OFFER_PROMPT} (what they hear instead, e.g. a request to hold)",
+        )
 
 
 def _agents(r: _Reader, node: Node | None, line_codes: set[str], lang_codes: set[str]) -> list[AgentPlan]:

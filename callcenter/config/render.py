@@ -24,7 +24,14 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from callcenter.config.loader import ConfigError, load_plan
-from routing.plan import ActionKind, HotlinePlan, MenuAction, QueuePlan
+from routing.plan import (
+    ANONYMOUS_VARIANT,
+    CALLBACK_OFFER_PROMPT,
+    ActionKind,
+    HotlinePlan,
+    MenuAction,
+    QueuePlan,
+)
 from routing.skills import plan_routing, render_rules
 
 __all__ = ["DEFAULT_AGI_URL", "RENDERED_FILES", "RenderOptions", "render", "render_main", "write_rendered"]
@@ -46,8 +53,8 @@ EXTERNAL_CONTEXT = "hotline-external"
 SURVEY_CONTEXT = "hotline-survey"
 PROMPT_SET_SUB = "hotline-prompt-set"
 PENALTY_WINDOW_SUB = "hotline-penalty-window"
+QUEUE_VOICE_SUB = "hotline-queue-voice"
 QUEUE_EXIT_CONTEXT = "hotline-queue-exit"
-CALLBACK_OFFER_PROMPT = "callback-offer-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,8 +217,6 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
         ' same => n,GotoIf($["${HOTLINE_ACTION}" = "callback"]?callback,1)',
         ' same => n,GotoIf($["${HOTLINE_ACTION}" = "transfer"]?transfer,1)',
         " same => n,Set(QUEUE_PRIO=${HOTLINE_PRIORITY})",
-        " ; Queue announcements are played in the channel's language: the caller's prompt set.",
-        *_channel_language(plan),
         f" same => n,Queue(${{HOTLINE_QUEUE}},{_queue_options(plan)},,,${{HOTLINE_QUEUE_TIMEOUT}})",
         *_after_queue(plan),
         "",
@@ -309,7 +314,33 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
             " same => n,Playback(${HOTLINE_PROMPT_SET}/callback-booked)",
             " same => n,Hangup()",
         ]
-    return _text(_with_penalty_window(plan, lines))
+    return _text(_with_penalty_window(plan, _with_queue_voice(plan, lines)))
+
+
+def _with_queue_voice(plan: HotlinePlan, lines: list[str]) -> list[str]:
+    """Before every Queue(): ``CHANNEL(language)``, in which app_queue plays what a waiting caller hears
+    (position, wait, the callback offer) — the caller's prompt set, or its ``_anonymous`` variant for a
+    caller without a number (routing/plan.py ANONYMOUS_VARIANT)."""
+    out: list[str] = []
+    for line in lines:
+        if line.startswith(" same => n,Queue("):
+            out.append(f" same => n,Gosub({QUEUE_VOICE_SUB},s,1)")
+        out.append(line)
+    anonymous = '$["${HOTLINE_ANONYMOUS}" = "1" | "${CALLERID(num)}" = ""]'
+    out += [
+        "",
+        f"[{QUEUE_VOICE_SUB}]",
+        "; The channel's language while queued = the caller's prompt set (the default one when the IVR was",
+        "; unreachable). Callers without a number (the IVR sets HOTLINE_ANONYMOUS) get its variant",
+        f"; <set>{ANONYMOUS_VARIANT}: Asterisk (main/file.c) looks a sound up there first, then in <set>, so",
+        f"; the variant's only file, {CALLBACK_OFFER_PROMPT}, asks them to hold instead of offering a",
+        "; callback they cannot have.",
+        f"exten => s,1,Gosub({PROMPT_SET_SUB},s,1)",
+        " same => n,Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})",
+        f" same => n,ExecIf({anonymous}?Set(CHANNEL(language)=${{HOTLINE_PROMPT_SET}}{ANONYMOUS_VARIANT}))",
+        " same => n,Return()",
+    ]
+    return out
 
 
 def _with_penalty_window(plan: HotlinePlan, lines: list[str]) -> list[str]:
@@ -354,17 +385,6 @@ def _queuerules(plan: HotlinePlan, opts: RenderOptions) -> str:
 def _max_wait(plan: HotlinePlan, name: str) -> int:
     queue = plan.queue(name)
     return queue.max_wait_seconds if queue is not None else 600
-
-
-def _channel_language(plan: HotlinePlan) -> list[str]:
-    """``CHANNEL(language)`` = the caller's prompt set: one step when every prompt set is named after its
-    language (the usual case), else through ``[hotline-prompt-set]``."""
-    if all(lang.prompt_set == lang.code for lang in plan.languages):
-        return [" same => n,Set(CHANNEL(language)=${HOTLINE_LANGUAGE})"]
-    return [
-        f" same => n,Gosub({PROMPT_SET_SUB},s,1)",
-        " same => n,Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})",
-    ]
 
 
 def _queue_options(plan: HotlinePlan) -> str:

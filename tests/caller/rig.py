@@ -35,8 +35,14 @@ async def caller_rig(
         the_plan = replace(the_plan, survey=replace(the_plan.survey, timeout_seconds=1.0))
     config_dir = tmp / "asterisk-config"
     write_rendered(render(the_plan, RenderOptions(source="test")), config_dir)
+    sounds = install_placeholder_prompts(the_plan, tmp / "sounds")
     settings = load_settings(
-        database_url=database_url, data_dir=tmp, agi_port=0, ami_ping_interval=1.0, ami_ping_timeout=2.0
+        database_url=database_url,
+        data_dir=tmp,
+        sounds_dir=sounds,
+        agi_port=0,
+        ami_ping_interval=1.0,
+        ami_ping_timeout=2.0,
     )
     hotline = Hotline(settings, plan=the_plan)
     await hotline.start()
@@ -49,6 +55,7 @@ async def caller_rig(
         globals={"HOTLINE_AGI": f"{agi}/ivr", "HOTLINE_SURVEY_AGI": f"{agi}/survey"},
         prompt_seconds=0.05,
         default_agent=default_agent or AgentBehaviour(answer_after=0.3, talk_seconds=1.0),
+        sounds_dir=sounds,
     )
     try:
         await sim.start()
@@ -64,6 +71,17 @@ async def caller_rig(
     finally:
         await hotline.stop()
         await sim.stop()
+
+
+def install_placeholder_prompts(plan: HotlinePlan, sounds: Path) -> Path:
+    """An empty file for every prompt of the plan where Asterisk would find it (``<set>/<name>.wav``):
+    the simulator plays no audio, it only needs to know which sounds exist (its language variants)."""
+    for prompt_set, texts in plan.prompts.items():
+        folder = sounds / prompt_set
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in texts:
+            (folder / f"{name}.wav").touch()
+    return sounds
 
 
 async def _rebuilt() -> bool | None:

@@ -17,7 +17,18 @@ def test_survey_plans_queue_with_option_c_and_continue_to_the_survey() -> None:
     inbound = _section(files["extensions.conf"], "hotline-inbound")
     assert "Queue(${HOTLINE_QUEUE},tc,,,${HOTLINE_QUEUE_TIMEOUT})" in inbound
     assert 'GotoIf($["${QUEUESTATUS}" = "CONTINUE"]?hotline-survey,s,1)' in inbound
-    assert "Set(CHANNEL(language)=${HOTLINE_LANGUAGE})" in inbound
+    # every Queue() is preceded by the caller's voice: the prompt set, or its anonymous variant
+    lines = inbound.splitlines()
+    queue_lines = [i for i, line in enumerate(lines) if ",Queue(" in line]
+    assert queue_lines and all(
+        "Gosub(hotline-queue-voice,s,1)" in " ".join(lines[i - 2 : i]) for i in queue_lines
+    )
+    voice = _section(files["extensions.conf"], "hotline-queue-voice")
+    assert "Set(CHANNEL(language)=${HOTLINE_PROMPT_SET})" in voice
+    assert (
+        'ExecIf($["${HOTLINE_ANONYMOUS}" = "1" | "${CALLERID(num)}" = ""]?'
+        "Set(CHANNEL(language)=${HOTLINE_PROMPT_SET}_anonymous))" in voice
+    )
     without = render(replace(quick_plan(), survey=None))
     assert "CONTINUE" not in without["extensions.conf"] and ",tc," not in without["extensions.conf"]
 

@@ -114,19 +114,41 @@ async def test_pressing_1_after_the_offer_books_one_callback_and_leaves_the_queu
         assert len(await _tasks(rig, "13800138203") or []) == 1 and len(tasks) == 1
 
 
-async def test_an_anonymous_caller_cannot_leave_the_queue_for_a_callback(
+async def test_an_anonymous_caller_is_asked_to_hold_instead_of_being_offered_a_callback(
     postgres_url: str, database: object, tmp_path: Path
 ) -> None:
     async with caller_rig(postgres_url, tmp_path, plan=waiting_plan()) as rig:
         joins = events_named(rig, "QueueCallerJoin")
         user_events = events_named(rig, "UserEvent")
         call = await rig.sim.place_call(
-            CallerScript(number="", digits=[(0.2, "1"), (0.2, "1"), (4.0, "1")], hangup_after=6.0)
+            CallerScript(number="", digits=[(0.2, "1"), (0.2, "1"), (4.0, "1")], hangup_after=7.0)
         )
         await _joined(joins, call)
         truth = await call.wait_finished(20)
-        assert truth.disposition == "abandoned"  # still queued when they gave up
+        heard = [what for _, what in call.channel.heard]
+        # at 3 s and 6 s: the anonymous variant of the offer (a request to hold), never the offer itself
+        assert heard.count("zh_anonymous/callback-offer-key") == 2
+        assert "zh/callback-offer-key" not in heard
+        # position and wait are still announced, from the caller's own prompt set
+        assert "zh/queue-youarenext&zh/queue-thankyou" in heard
+        # pressing 1 anyway does not take them out of the queue: still queued when they gave up
+        assert truth.disposition == "abandoned"
         assert not [e for e in user_events() if e.get("UserEvent") == "HotlineCallback"]
+
+
+async def test_a_caller_withholding_the_number_as_anonymous_is_not_offered_a_callback_either(
+    postgres_url: str, database: object, tmp_path: Path
+) -> None:
+    # some trunks send the text "anonymous" instead of no number: the IVR tells the dialplan
+    async with caller_rig(postgres_url, tmp_path, plan=waiting_plan()) as rig:
+        joins = events_named(rig, "QueueCallerJoin")
+        call = await rig.sim.place_call(
+            CallerScript(number="anonymous", digits=[(0.2, "1"), (0.2, "1")], hangup_after=4.0)
+        )
+        await _joined(joins, call)
+        await call.wait_finished(20)
+        heard = [what for _, what in call.channel.heard]
+        assert "zh_anonymous/callback-offer-key" in heard and "zh/callback-offer-key" not in heard
 
 
 async def _now(value: bool | None) -> bool | None:

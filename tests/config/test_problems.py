@@ -114,6 +114,39 @@ def test_missing_message_prompt() -> None:
     ]
 
 
+def test_a_callback_offer_needs_what_anonymous_callers_hear_instead() -> None:
+    offer = "zh-legal: {service_line: legal, language: zh, callback_offer_after: 60}"
+    assert problems(
+        ("zh-legal: {service_line: legal, language: zh}", offer),
+        ("zh: {more: 更多,", "zh: {callback-offer-key: 请按1, more: 更多,"),
+    ) == [
+        "h.yaml:12:71: queues.zh-legal.callback_offer_after: callers without a number would hear the "
+        "callback offer they cannot take: add prompts.zh_anonymous.callback-offer-key (what they hear "
+        "instead, e.g. a request to hold)"
+    ]
+    # the offer itself must be there too
+    assert problems(("zh-legal: {service_line: legal, language: zh}", offer)) == [
+        "h.yaml:12:71: queues.zh-legal.callback_offer_after: prompt 'callback-offer-key' is missing from "
+        "prompt set 'zh' (prompts.zh)",
+        "h.yaml:12:71: queues.zh-legal.callback_offer_after: callers without a number would hear the "
+        "callback offer they cannot take: add prompts.zh_anonymous.callback-offer-key (what they hear "
+        "instead, e.g. a request to hold)",
+    ]
+    text = (
+        BASE.replace("zh-legal: {service_line: legal, language: zh}", offer)
+        .replace("zh: {more: 更多,", "zh: {callback-offer-key: 请按1, more: 更多,")
+        .replace("prompts:\n", "prompts:\n  zh_anonymous: {callback-offer-key: 请稍候}\n")
+    )
+    assert parse_plan(text, "h.yaml").prompts["zh_anonymous"] == {"callback-offer-key": "请稍候"}
+
+
+def test_an_anonymous_variant_of_a_prompt_set_that_does_not_exist() -> None:
+    assert problems(("prompts:\n", "prompts:\n  en_anonymous: {callback-offer-key: hold on}\n")) == [
+        "h.yaml:7:3: prompts.en_anonymous: no prompt set 'en' for this variant of it (callers without a "
+        "number hear its sounds, the others come from 'en')"
+    ]
+
+
 def test_option_to_a_queue_that_does_not_exist() -> None:
     assert problems(('"1": {queue: zh-legal}', '"1": {queue: zh-legall}')) == [
         "h.yaml:19:14: ivr.menus.main.options.1: no queue 'zh-legall'"
