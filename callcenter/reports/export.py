@@ -17,6 +17,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from routing.callerid import is_anonymous
+
 ORDER_COLUMNS = (
     "id",
     "linkedid",
@@ -40,6 +42,7 @@ ORDER_COLUMNS = (
     "closed_at",
     "summary",
     "result",
+    "anonymous",  # the caller showed no usable number (routing.callerid); caller_number is then empty
 )
 CSV_BOM = "\ufeff"  # spreadsheet programs read UTF-8 CSV (Chinese text) correctly with it
 
@@ -51,7 +54,8 @@ def _cell(value: Any) -> Any:
 
 
 def order_values(order: Any, number: Callable[[Any], str | None]) -> list[Any]:
-    return [number(order) if c == "caller_number" else _cell(getattr(order, c)) for c in ORDER_COLUMNS]
+    derived = {"caller_number": number(order), "anonymous": is_anonymous(order.caller_number)}
+    return [derived[c] if c in derived else _cell(getattr(order, c)) for c in ORDER_COLUMNS]
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from callcenter.auth.roles import SUPERVISORS, Principal, Role, mask_number
+from callcenter.auth.roles import SUPERVISORS, Principal, Role
 from callcenter.reports.export import csv_text, file_chunks, orders_csv, orders_xlsx, rows_xlsx
 from callcenter.reports.figures import PeriodKind, Report, period_of, report_rows
 from callcenter.reports.pages import report_page
 from callcenter.reports.queries import load_report
 from callcenter.web.auth import require
-from callcenter.web.workorders import ServiceDep, scope_of
+from callcenter.web.workorders import AnonymousQuery, ServiceDep, scope_of, shown_number
 from callcenter.workorders.service import OrderFilter, WorkOrderService
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,10 +48,7 @@ def _zone(name: str) -> Any:
 
 def _number(principal: Principal) -> Any:
     def number(order: Any) -> str | None:
-        whole: str | None = order.caller_number
-        if principal.sees_full_numbers:
-            return whole
-        return None if order.confidential else mask_number(whole)
+        return shown_number(order.caller_number, principal, confidential=order.confidential)
 
     return number
 
@@ -62,7 +59,12 @@ def _attachment(name: str) -> dict[str, str]:
 
 # -- work-order export (before the /{period} routes, which would match these names) ----------------------
 def _export_filter(
-    request: Request, start: date | None, end: date | None, status: str | None, unit: str | None
+    request: Request,
+    start: date | None,
+    end: date | None,
+    status: str | None,
+    unit: str | None,
+    anonymous: bool | None,
 ) -> OrderFilter:
     """Orders created from ``start`` (inclusive) to ``end`` (exclusive), days in the hotline's time zone."""
     plan = request.app.state.hotline.plan
@@ -71,7 +73,13 @@ def _export_filter(
     def midnight(day: date | None) -> datetime | None:
         return None if day is None else datetime.combine(day, datetime.min.time(), zone)
 
-    return OrderFilter(status=status, unit=unit, created_from=midnight(start), created_before=midnight(end))
+    return OrderFilter(
+        status=status,
+        unit=unit,
+        anonymous=anonymous,
+        created_from=midnight(start),
+        created_before=midnight(end),
+    )
 
 
 @router.get("/workorders.csv", summary="Work orders as CSV (streamed)")
@@ -83,8 +91,11 @@ async def workorders_csv(
     end: date | None = None,
     status: str | None = None,
     unit: str | None = None,
+    anonymous: AnonymousQuery = None,
 ) -> StreamingResponse:
-    stream = svc.stream(_export_filter(request, start, end, status, unit), scope_of(svc, principal))
+    stream = svc.stream(
+        _export_filter(request, start, end, status, unit, anonymous), scope_of(svc, principal)
+    )
     return StreamingResponse(
         orders_csv(stream, _number(principal)),
         media_type="text/csv; charset=utf-8",
@@ -101,8 +112,11 @@ async def workorders_xlsx(
     end: date | None = None,
     status: str | None = None,
     unit: str | None = None,
+    anonymous: AnonymousQuery = None,
 ) -> StreamingResponse:
-    stream = svc.stream(_export_filter(request, start, end, status, unit), scope_of(svc, principal))
+    stream = svc.stream(
+        _export_filter(request, start, end, status, unit, anonymous), scope_of(svc, principal)
+    )
     path = await orders_xlsx(stream, _number(principal))
     return StreamingResponse(file_chunks(path), media_type=XLSX, headers=_attachment("workorders.xlsx"))
 

@@ -35,6 +35,7 @@ from callcenter.workorders.service import (
     WorkOrderService,
 )
 from routing import referral as rules
+from routing.callerid import is_anonymous
 from routing.referral import Disposition, OrderState, RiskCheck, RiskLevel, Step, WorkOrderRuleError
 
 STATIC = Path(__file__).parent / "static"
@@ -47,6 +48,9 @@ Reader = Annotated[Principal, Depends(require(READERS))]
 CentreUser = Annotated[Principal, Depends(require(CENTRE))]
 UnitActor = Annotated[Principal, Depends(require(UNIT_ACTORS))]
 Closer = Annotated[Principal, Depends(require(CLOSERS))]
+AnonymousQuery = Annotated[
+    bool | None, Query(description="true: anonymous callers' orders only; false: callers with a number")
+]
 
 router = APIRouter(prefix="/api", tags=["work orders"])
 pages = APIRouter()
@@ -133,6 +137,9 @@ class WorkOrderOut(BaseModel):
     version: int
     linkedid: str | None
     caller_number: str | None
+    anonymous: bool = Field(
+        description="the caller showed no usable number (匿名来电); caller_number is null"
+    )
     queue: str | None
     language: str | None
     agent: str | None
@@ -173,6 +180,7 @@ class UnitOut(BaseModel):
 
 class CallerFileOut(BaseModel):
     number: str | None
+    anonymous: bool = Field(description="no file for anonymous callers: they are not one person")
     calls: list[dict[str, Any]]
     work_orders: list[WorkOrderOut]
     callbacks: list[dict[str, Any]]
@@ -196,10 +204,18 @@ def scope_of(svc: WorkOrderService, principal: Principal) -> Scope:
     return svc.scope_for_unit(principal.unit_code)
 
 
+def shown_number(number: str | None, principal: Principal, *, confidential: bool) -> str | None:
+    """The caller number this user may see: whole, masked, none for a confidential order below the
+    centre, and none for an anonymous caller (``anonymous`` or ``Restricted`` is not a number)."""
+    if is_anonymous(number):
+        return None
+    if principal.sees_full_numbers:
+        return number
+    return None if confidential else mask_number(number)
+
+
 def order_out(svc: WorkOrderService, order: WorkOrder, principal: Principal) -> WorkOrderOut:
-    number = order.caller_number
-    if not principal.sees_full_numbers:
-        number = None if order.confidential else mask_number(number)
+    number = shown_number(order.caller_number, principal, confidential=order.confidential)
     unit = svc.tree.get(order.unit_code) if order.unit_code else None
     now = svc.clock()
     return WorkOrderOut(
@@ -207,6 +223,7 @@ def order_out(svc: WorkOrderService, order: WorkOrder, principal: Principal) -> 
         version=order.version,
         linkedid=order.linkedid,
         caller_number=number,
+        anonymous=is_anonymous(order.caller_number),
         queue=order.queue,
         language=order.language,
         agent=order.agent,
@@ -329,6 +346,7 @@ async def list_work_orders(
     svc: ServiceDep,
     principal: Reader,
     caller_number: str | None = None,
+    anonymous: AnonymousQuery = None,
     status: str | None = None,
     unit: str | None = None,
     overdue: bool = False,
@@ -337,6 +355,7 @@ async def list_work_orders(
 ) -> list[WorkOrderOut]:
     flt = OrderFilter(
         caller_number=caller_number,
+        anonymous=anonymous,
         status=status,
         unit=unit,
         overdue_at=svc.clock() if overdue else None,
@@ -506,7 +525,8 @@ async def caller_file(svc: ServiceDep, principal: Reader, number: str) -> Caller
             }
         )
     return CallerFileOut(
-        number=number if principal.sees_full_numbers else mask_number(number),
+        number=shown_number(number, principal, confidential=False),
+        anonymous=is_anonymous(number),
         calls=calls,
         work_orders=[order_out(svc, o, principal) for o in data["work_orders"]],
         callbacks=data["callbacks"],

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, or_, select, text
+from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, and_, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +27,7 @@ from callcenter.records import CallRecord
 from callcenter.web.hub import LiveHub
 from callcenter.workorders.models import WorkOrder, WorkOrderEvent
 from routing import referral as rules
+from routing.callerid import NUMBER_PATTERN, is_anonymous
 from routing.plan import HotlinePlan
 from routing.referral import (
     Action,
@@ -90,9 +91,17 @@ class Scope:
         return stmt.where(or_(WorkOrder.unit_code.in_(units), WorkOrder.escalated_to.in_(units)))
 
 
+def anonymous_caller(number: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
+    """SQL for :func:`routing.callerid.is_anonymous`: no number stored (the live model keeps none for
+    ``<unknown>``) or one that is not digits (``anonymous``, ``Restricted`` … stored as the trunk sent
+    them). ``tests/workorders/test_anonymous_callers.py`` holds the two rules to the same answers."""
+    return or_(number.is_(None), ~number.regexp_match(NUMBER_PATTERN))
+
+
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
     caller_number: str | None = None
+    anonymous: bool | None = None  # True: only anonymous callers' orders; False: only callers with a number
     status: str | None = None
     unit: str | None = None
     overdue_at: datetime | None = None  # only unsettled orders past their deadline at this time
@@ -304,6 +313,9 @@ class WorkOrderService:
         stmt = scope.where(select(WorkOrder))
         if flt.caller_number:
             stmt = stmt.where(WorkOrder.caller_number == flt.caller_number)
+        if flt.anonymous is not None:
+            anonymous = anonymous_caller(WorkOrder.caller_number)
+            stmt = stmt.where(anonymous if flt.anonymous else ~anonymous)
         if flt.status:
             stmt = stmt.where(WorkOrder.status == flt.status)
         if flt.unit:
@@ -342,7 +354,11 @@ class WorkOrderService:
                     yield row
 
     async def caller_file(self, number: str, scope: Scope) -> dict[str, list[Any]]:
-        """One person, one file: the caller's calls, work orders and callbacks (when that table exists)."""
+        """One person, one file: the caller's calls, work orders and callbacks (when that table exists).
+        Anonymous callers have no file: ``anonymous`` or an empty number is not one person, and merging
+        them would show one caller's story to another's agent."""
+        if is_anonymous(number):
+            return {"calls": [], "work_orders": [], "callbacks": []}
         async with self.sessions() as session:
             orders = list(
                 (

@@ -41,7 +41,11 @@ async def clock(hotline: Hotline) -> Clock:  # noqa: F811
     return the_clock
 
 
-async def answered_calls(hotline: Hotline, calls: Sequence[tuple[str, str]], at: datetime = T0) -> None:  # noqa: F811
+async def answered_calls(
+    hotline: Hotline,  # noqa: F811
+    calls: Sequence[tuple[str, str | None]],
+    at: datetime = T0,
+) -> None:
     """Answered calls (linkedid, caller number) in the psychology queue."""
     assert hotline.db is not None
     async with hotline.db.sessions() as session, session.begin():
