@@ -306,8 +306,9 @@ def _extensions(plan: HotlinePlan, opts: RenderOptions) -> str:
             "",
             f"[{QUEUE_EXIT_CONTEXT}]",
             "; Queues' context=: a waiting caller who presses 1 leaves the queue and is called back.",
-            "; Only callers with a number (caller-ID pattern _X.) can: anonymous callers stay queued.",
-            "exten => 1/_X.,1,NoOp(callback offer taken)",
+            "; Only callers with a number (caller-ID pattern: a digit or +, then more) can: anonymous",
+            "; callers stay queued.",
+            "exten => 1/_[+0123456789].,1,NoOp(callback offer taken)",
             " same => n,UserEvent(HotlineCallback,Reason: queue-offer,Caller: ${CALLERID(num)},"
             "Queue: ${HOTLINE_QUEUE},Language: ${HOTLINE_LANGUAGE})",
             f" same => n,Gosub({PROMPT_SET_SUB},s,1)",

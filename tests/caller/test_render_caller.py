@@ -42,7 +42,7 @@ def test_announcements_and_the_callback_offer_per_queue() -> None:
     crisis = _section(files["queues.conf"], "zh-crisis")
     assert "periodic-announce" not in crisis and "context =" not in crisis
     exit_context = _section(files["extensions.conf"], "hotline-queue-exit")
-    assert exit_context.splitlines()[2].startswith("exten => 1/_X.,1,")
+    assert exit_context.splitlines()[3].startswith("exten => 1/_[+0123456789].,1,")
     assert "UserEvent(HotlineCallback,Reason: queue-offer," in exit_context
     plan = quick_plan()
     quiet = replace(plan, queues=tuple(replace(q, callback_offer_after_seconds=0) for q in plan.queues))

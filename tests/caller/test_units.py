@@ -68,12 +68,15 @@ async def test_position_on_joining_then_every_interval_and_the_offer_from_joinin
 
 
 async def test_the_exit_key_needs_a_number_matching_the_caller_id_pattern() -> None:
-    plan = Dialplan.parse("[exit]\nexten => 1/_X.,1,NoOp()\n same => n,Hangup()\n")
-    anonymous, known = _channel(""), _channel("13800138000")
-    for channel in (anonymous, known):
+    plan = Dialplan.parse("[exit]\nexten => 1/_[+0123456789].,1,NoOp()\n same => n,Hangup()\n")
+    anonymous, withheld = _channel(""), _channel("anonymous")
+    known, international = _channel("13800138000"), _channel("+8613800138000")
+    for channel in (anonymous, withheld, known, international):
         channel.digits.extend(["9", "1"])
     assert exit_key(plan, "exit", anonymous) is None and anonymous.redirect is None
+    assert exit_key(plan, "exit", withheld) is None and withheld.redirect is None
     assert exit_key(plan, "exit", known) == "1" and known.redirect == ("exit", "1", 1)
+    assert exit_key(plan, "exit", international) == "1" and international.redirect == ("exit", "1", 1)
 
 
 def test_a_language_variant_plays_its_own_sounds_and_the_base_language_for_the_rest(tmp_path: Path) -> None:
