@@ -515,6 +515,26 @@ def test_core_show_channel_rebuilds_a_call() -> None:
     assert rec.linkedid == s.lid
 
 
+def test_each_change_carries_its_own_copy_of_the_record() -> None:
+    """Subscribers (the DB writer batches them) must see the record as it was, not as it is now."""
+    model = LiveModel()
+    s = Scenario(model)
+    s.arrive(T0)
+    s.ivr(T0 + 10)
+    s.join(T0 + 11)
+    s.ring(T0 + 12, "PJSIP/1001")
+    [rung] = [c.record for c in s.changes if isinstance(c, CallChanged) and c.record.attempts]
+    assert rung == model.call(s.lid)  # every field copied
+    s.answer(T0 + 20, "PJSIP/1001", hold=9, ring=8)
+    s.complete(T0 + 80, "PJSIP/1001", hold=9, talk=60)
+    s.caller_hangup(T0 + 80.5)
+    s.member_hangup(T0 + 80.6, "PJSIP/1001")
+    [ended] = s.ended()
+    assert ended.answered_at == at(20) and ended.attempts[0].outcome is AttemptOutcome.COMPLETED
+    assert rung.answered_at is None and rung.disposition is None and rung.agent is None
+    assert rung.attempts[0].outcome is AttemptOutcome.CALLED and rung.attempts[0].connected_at is None
+
+
 def test_sweep_drops_silent_calls() -> None:
     model = LiveModel()
     s = Scenario(model)
