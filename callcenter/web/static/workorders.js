@@ -9,7 +9,8 @@
       topic: "话题", risk: "风险", statusCol: "状态", unit: "承办单位", deadline: "办理时限", accept: "接收",
       reject: "退回", progress: "办理进展", followUp: "回访", close: "办结", history: "办理记录",
       askReason: "退回原因：", askNote: "办理进展：", askResult: "办结结果：", askFollow: "回访记录：",
-      askReached: "是否联系到来电人？（确定=是）", order: "工单" },
+      askReached: "是否联系到来电人？（确定=是）", order: "工单", caller: "来电号码",
+      anonymous: "匿名来电", anonymousOnly: "只看匿名来电" },
     en: { title: "12355 work orders and referrals", en: "中文", status: "Status", all: "All",
       referred: "To accept", accepted: "In progress", rejected: "Rejected", open: "To follow up",
       closed: "Closed", draft: "Draft", overdueOnly: "Overdue only", csv: "Export CSV", xlsx: "Export XLSX",
@@ -17,10 +18,12 @@
       unit: "Unit", deadline: "Deadline", accept: "Accept", reject: "Reject", progress: "Progress",
       followUp: "Follow-up call", close: "Close", history: "History", askReason: "Reason for rejecting:",
       askNote: "Progress note:", askResult: "Result:", askFollow: "Follow-up note:",
-      askReached: "Did you reach the caller? (OK = yes)", order: "Work order" },
+      askReached: "Did you reach the caller? (OK = yes)", order: "Work order", caller: "Caller",
+      anonymous: "anonymous caller", anonymousOnly: "Anonymous callers only" },
   };
   let lang = localStorage.getItem("hotline-lang") || "zh";
   let current = null;
+  let loads = 0; // filters change faster than answers come: only the latest list is drawn
   const $ = (sel) => document.querySelector(sel);
   const t = (key) => (T[lang] && T[lang][key]) || key;
 
@@ -47,23 +50,33 @@
     return new Date(o.deadline_at) - Date.now() < 24 * 3600 * 1000 ? "due-soon" : "";
   }
 
+  // An anonymous caller (no caller ID, "anonymous", "Restricted" …) is named as such, never an empty cell.
+  const callerOf = (o) => o.caller_number || (o.anonymous ? t("anonymous") : "");
+
   async function load() {
+    const mine = ++loads;
     const params = new URLSearchParams();
     if ($("#status").value) params.set("status", $("#status").value);
     if ($("#overdue").checked) params.set("overdue", "true");
+    const anonymous = $("#anonymous").checked ? "?anonymous=true" : "";
+    $("#export-csv").href = `/api/reports/workorders.csv${anonymous}`;
+    $("#export-xlsx").href = `/api/reports/workorders.xlsx${anonymous}`;
+    if (anonymous) params.set("anonymous", "true");
     const orders = await api(`/api/workorders?${params}`);
+    if (mine !== loads) return;
     const body = $("#orders tbody");
     body.replaceChildren();
     for (const o of orders) {
       const tr = document.createElement("tr");
       tr.tabIndex = 0;
       tr.className = [deadlineClass(o), o.escalation_level ? "escalated" : ""].join(" ").trim();
-      const cells = [o.id, o.service_line, o.topic || "", o.risk_level, t(o.status), o.unit_name || o.unit_code || "",
-        o.deadline_at ? new Date(o.deadline_at).toLocaleString() : ""];
+      const cells = [o.id, callerOf(o), o.service_line, o.topic || "", o.risk_level, t(o.status),
+        o.unit_name || o.unit_code || "", o.deadline_at ? new Date(o.deadline_at).toLocaleString() : ""];
       cells.forEach((value, i) => {
         const td = document.createElement("td");
         td.textContent = String(value);
-        if (i === 6) td.className = "deadline";
+        if (i === 1) td.className = o.anonymous ? "caller anonymous" : "caller";
+        if (i === 7) td.className = "deadline";
         tr.append(td);
       });
       tr.addEventListener("click", () => show(o.id));
@@ -76,7 +89,7 @@
     const o = await api(`/api/workorders/${id}`);
     current = o;
     $("#detail").hidden = false;
-    $("#detail-title").textContent = `${t("order")} #${o.id} · ${t(o.status)}`;
+    $("#detail-title").textContent = [`${t("order")} #${o.id}`, t(o.status), callerOf(o)].filter(Boolean).join(" · ");
     $("#summary").textContent = o.summary;
     $("#error").textContent = "";
     const list = $("#history");
@@ -107,6 +120,7 @@
   document.querySelectorAll("[data-act]").forEach((b) => b.addEventListener("click", () => act(b.dataset.act)));
   $("#status").addEventListener("change", load);
   $("#overdue").addEventListener("change", load);
+  $("#anonymous").addEventListener("change", load);
   $("#lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem("hotline-lang", lang);
