@@ -55,6 +55,10 @@ async def site(postgres_url: str, database: object, tmp_path: Path) -> AsyncIter
                     )
                 ],
             )
+        if rig.hotline.workorders is not None:  # an anonymous caller's work order for the list
+            await rig.hotline.workorders.draft_from_record(
+                CallRecord(linkedid="anon.1", uniqueid="anon.1", caller_number="anonymous", queue="zh-legal")
+            )
         server, task, base = await serve(create_app(rig.hotline.settings, hotline=rig.hotline))
         try:
             yield rig, base
@@ -191,6 +195,13 @@ async def test_agent_takes_a_call_and_the_wallboard_follows(browser: Any, site: 
     # The charts are SVG drawn by the server and show today's call.
     svg = await wall.evaluate("fetch('/api/wallboard/charts/calls.svg').then(r => r.text())")
     assert svg.startswith("<svg") and 'class="answered"' in svg
+
+    # The work-order list filtered to anonymous callers names them instead of showing an empty number.
+    if work_orders == 200:
+        await wall.goto(f"{base}/workorders")
+        await wall.check("#anonymous")
+        await expect(wall.locator("#orders tbody td.caller")).to_have_text(["匿名来电"])
+        await wall.screenshot(path=str(ARTIFACTS / "workorders-anonymous.png"), full_page=True)
     assert not errors, errors
     await agent_ctx.close()
     await sup_ctx.close()
