@@ -76,7 +76,7 @@ async def fixture_day(hotline: Hotline, client: httpx.AsyncClient, clock: Clock)
                 language=lang,
                 arrived_at=at,
                 queue_joined_at=at if queue else None,
-                answered_at=at + timedelta(seconds=wait) if disp is Disposition.ANSWERED else None,
+                answered_at=at + timedelta(seconds=wait or 0) if disp is Disposition.ANSWERED else None,
                 ended_at=at + timedelta(seconds=(wait or 0) + (talk or 0)),
                 wait_seconds=wait,
                 talk_seconds=talk,

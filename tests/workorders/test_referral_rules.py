@@ -3,6 +3,7 @@ tier, line and risk, escalation up the tree, the follow-up before close, the ref
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from routing.referral import (
     RiskCheck,
     RiskLevel,
     Status,
+    Step,
     TransitionNotAllowed,
     Unit,
 )
@@ -49,7 +51,7 @@ def referred(risk: RiskLevel = RiskLevel.NONE, unit: str = "150102") -> OrderSta
 
 # -- transitions ------------------------------------------------------------------------------------------
 ALL = list(Status)
-STEPS = {
+STEPS: dict[str, tuple[set[Status], Callable[[OrderState], Step]]] = {
     "complete": ({Status.DRAFT}, lambda s: r.complete(s, disposition=Disposition.FOLLOW_UP, now=NOW)),
     "refer": (
         {Status.OPEN, Status.REJECTED},
