@@ -17,6 +17,8 @@ class Disposition(StrEnum):
     ANSWERED = "answered"  # an agent (or, outside queues, the called party) answered
     ABANDONED = "abandoned"  # the caller hung up while waiting in a queue or ringing
     QUEUE_TIMEOUT = "queue-timeout"  # the queue gave up (max wait, full, empty) and the dialplan went on
+    QUEUE_CALLBACK = "queue-callback"  # the caller left the queue for a callback (the in-queue offer)
+    IVR_CALLBACK = "ivr-callback"  # the caller booked a callback in the menu and never queued
     IVR_HANGUP = "ivr-hangup"  # the caller hung up in the menu, before any queue
     OUT_OF_HOURS = "out-of-hours"  # the IVR said the hotline is closed
     BLOCKED = "blocked"  # the IVR rejected a blocked number

@@ -10,7 +10,9 @@ Vocabulary:
   ``short_abandon_seconds``, default 5 s) is a misdial or an instant change of mind and is left out of
   offered, abandoned and service level alike;
 - *timed out*: the queue gave up on the caller (QUEUESTATUS TIMEOUT, FULL, JOINEMPTY, LEAVEEMPTY …);
-- *offered* = answered + abandoned (not short) + timed out.
+- *callback*: the caller took the queue's callback offer (pressed 1) and left with a booked callback — not
+  an abandon (the hotline promised to call back), but not answered either;
+- *offered* = answered + abandoned (not short) + timed out + callback.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class CallOutcome(StrEnum):
     ANSWERED = "answered"
     ABANDONED = "abandoned"
     TIMED_OUT = "timed-out"
+    CALLBACK = "callback"  # left the queue with a booked callback (the in-queue offer)
 
 
 class Rating(StrEnum):
@@ -101,9 +104,15 @@ def timed_out(calls: Iterable[CallFact]) -> int:
     return sum(1 for c in calls if c.outcome is CallOutcome.TIMED_OUT)
 
 
+def callbacks_booked(calls: Iterable[CallFact]) -> int:
+    """Callers who left the queue with a booked callback (virtual hold): reported apart, neither answered
+    nor abandoned."""
+    return sum(1 for c in calls if c.outcome is CallOutcome.CALLBACK)
+
+
 def offered(calls: Iterable[CallFact], short_abandon_seconds: float = DEFAULT_SHORT_ABANDON_SECONDS) -> int:
-    """Offered = answered + abandoned + timed out, short abandons excluded (ICMI: calls offered are the
-    calls that reached the queue; short abandons are commonly removed as never real demand)."""
+    """Offered = answered + abandoned + timed out + callback, short abandons excluded (ICMI: calls offered
+    are the calls that reached the queue; short abandons are commonly removed as never real demand)."""
     return sum(1 for c in calls if not _is_short_abandon(c, short_abandon_seconds))
 
 
@@ -117,7 +126,8 @@ def service_level(
     Variant: answered within T / (answered + unanswered after T) — ICMI's "formula #4" (ICMI Queue Tips,
     "Service Level Calculations"): a caller who abandons *before* T gave us no chance to meet the target
     and counts neither way; one who abandons, or whom the queue drops, *after* T counts against us.
-    Timed-out calls are treated like abandons (the caller left unanswered). app_queue's own
+    Timed-out calls and callers who took a callback are treated like abandons (the caller left the queue
+    unanswered; the callback is measured by :func:`callbacks_on_time`). app_queue's own
     ``ServicelevelPerf`` (answered in T / answered) ignores abandons and reads higher; its
     ``ServicelevelPerf2`` counts early abandons in favour."""
     within = total = 0
@@ -207,6 +217,7 @@ class KpiSummary:
     average_handle_time: float | None
     abandon_rate: float | None
     satisfaction_rate: float | None
+    callbacks_booked: int = 0  # left the queue with a booked callback (in offered, not in abandoned)
 
 
 def summarise(
@@ -228,4 +239,5 @@ def summarise(
         average_handle_time=average_handle_time(items),
         abandon_rate=abandon_rate(items, short_abandon_seconds),
         satisfaction_rate=satisfaction_rate(items),
+        callbacks_booked=callbacks_booked(items),
     )

@@ -17,6 +17,7 @@ _OUTCOMES = {
     "answered": CallOutcome.ANSWERED,
     "abandoned": CallOutcome.ABANDONED,
     "queue-timeout": CallOutcome.TIMED_OUT,
+    "queue-callback": CallOutcome.CALLBACK,
 }
 
 

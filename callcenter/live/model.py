@@ -29,6 +29,9 @@ Decisions (docs/ARCHITECTURE.md, "Dispositions"):
   bridge (``SIP/150010002``), else the non-Local peer in the bridge.
 - ``abandoned``: queued (join or abandon seen) and hung up without a timeout status, or a plain call whose
   caller gave up while something rang (its own ``DialEnd CANCEL`` or a Hangup with a dial pending).
+- ``queue-callback`` / ``ivr-callback``: the dialplan raised ``HotlineCallback`` on the caller's channel (the
+  caller took the queue's callback offer, or booked one in the menu) and nobody answered; a queue that gave
+  up first (``queue-timeout``, whose on_timeout action may book one too) and out-of-hours keep theirs.
 - ``ivr-hangup``: a hotline call (a ``HOTLINE_*`` variable or an ``AGI`` step seen) that never queued.
 - ``unanswered``: anything else (busy, rejected, nobody rang).
 - Wait = app_queue's ``HoldTime`` (AgentConnect / QueueCallerAbandon), else timestamps join→answer/leave;
@@ -72,6 +75,7 @@ from callcenter.ami.events import (
     QueueEntry,
     QueueMemberEvent,
     QueueParams,
+    UserEvent,
     VarSet,
 )
 from callcenter.records import AgentAttempt, AttemptOutcome, CallRecord, Disposition
@@ -202,6 +206,7 @@ class _Call:
     queue_status: str | None = None
     abandon_seen: bool = False
     hotline_disposition: Disposition | None = None
+    callback_booked: bool = False  # the dialplan's HotlineCallback on the caller's channel
     answered: bool = False
     answer_ts: float | None = None
     answer_device: str | None = None
@@ -296,6 +301,7 @@ class LiveModel:
             QueueParams: self._on_queueparams,
             QueueEntry: self._on_queueentry,
             CoreShowChannel: self._on_coreshowchannel,
+            UserEvent: self._on_userevent,
         }
 
     # --- public API -------------------------------------------------------------------------------------
@@ -533,6 +539,14 @@ class LiveModel:
                 self._end_ivr(call, when)
         elif name == "QUEUESTATUS":
             call.queue_status = value
+
+    def _on_userevent(self, ev: UserEvent, when: float | None) -> None:
+        snap = ev.channel
+        if ev.user_event != "HotlineCallback" or snap is None:
+            return
+        call = self._call_for(snap, when)
+        if call is not None and snap.uniqueid == call.caller_uid:
+            call.callback_booked = True
 
     def _on_hangup(self, ev: Hangup, when: float | None) -> None:
         snap = ev.channel
@@ -929,6 +943,8 @@ class LiveModel:
             disposition = call.hotline_disposition
         elif call.queue_status in QUEUE_GAVE_UP:
             disposition = Disposition.QUEUE_TIMEOUT
+        elif call.callback_booked:
+            disposition = Disposition.QUEUE_CALLBACK if call.queued else Disposition.IVR_CALLBACK
         elif call.queued:
             disposition = Disposition.ABANDONED
         elif call.hotline:

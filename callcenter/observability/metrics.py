@@ -28,6 +28,7 @@ _OUTCOMES = {
     "answered": CallOutcome.ANSWERED,
     "abandoned": CallOutcome.ABANDONED,
     "queue-timeout": CallOutcome.TIMED_OUT,
+    "queue-callback": CallOutcome.CALLBACK,
 }
 
 

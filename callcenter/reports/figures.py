@@ -200,6 +200,7 @@ KPI_COLUMNS = (
     "abandoned",
     "short_abandoned",
     "timed_out",
+    "callbacks_booked",
     "service_level",
     "average_speed_of_answer",
     "average_handle_time",

@@ -14,6 +14,7 @@ NAMES = {
     "abandoned": "放弃量 abandoned",
     "short_abandoned": "短放弃 short abandons",
     "timed_out": "排队超时 timed out",
+    "callbacks_booked": "排队中预约回电 callbacks booked in queue",
     "service_level": "服务水平 service level",
     "average_speed_of_answer": "平均应答时间 ASA (s)",
     "average_handle_time": "平均处理时长 AHT (s)",

@@ -21,6 +21,7 @@ OUTCOMES = {
     "answered": CallOutcome.ANSWERED,
     "abandoned": CallOutcome.ABANDONED,
     "queue-timeout": CallOutcome.TIMED_OUT,
+    "queue-callback": CallOutcome.CALLBACK,
 }
 
 

@@ -110,8 +110,10 @@ async def test_pressing_1_after_the_offer_books_one_callback_and_leaves_the_queu
         # the callback seat's book (callcenter/callbacks) holds exactly one task for the caller
         tasks = await eventually(lambda: _tasks(rig, "13800138203"), 10, "the callback task")
         await asyncio.sleep(0)  # nothing else pending for the same call
-        await rig.finished_call(call.linkedid)
+        row = await rig.finished_call(call.linkedid)
         assert len(await _tasks(rig, "13800138203") or []) == 1 and len(tasks) == 1
+        # the call is recorded as left for a callback, not as an abandon
+        assert row.disposition == "queue-callback" and row.queue == "zh-psychology"
 
 
 async def test_an_anonymous_caller_is_asked_to_hold_instead_of_being_offered_a_callback(

@@ -348,6 +348,54 @@ def test_status_from_an_earlier_queue_visit_does_not_count() -> None:
     assert rec.wait_seconds == 9.0
 
 
+def test_a_caller_who_takes_the_callback_offer_left_for_a_callback_not_abandoned() -> None:
+    model = LiveModel()
+    s = Scenario(model)
+    s.arrive(T0)
+    s.ivr(T0 + 10)
+    s.join(T0 + 11)
+    # key 1 while waiting: app_queue's exit key (QueueCallerLeave, no abandon), then [hotline-queue-exit]
+    s.feed("QueueCallerLeave", T0 + 131, [*s.me(), ("Queue", QUEUE), ("Count", "0"), ("Position", "1")])
+    s.feed("UserEvent", T0 + 131, [*s.me(), ("UserEvent", "HotlineCallback"), ("Reason", "queue-offer")])
+    s.caller_hangup(T0 + 135)
+    [rec] = s.ended()
+    assert rec.disposition is Disposition.QUEUE_CALLBACK
+    assert rec.wait_seconds == 120.0
+    snap = model.queue_snapshot(QUEUE)
+    assert snap is not None and snap.abandoned == 0 and snap.timed_out == 0
+
+
+def test_a_callback_booked_in_the_menu_is_not_a_hang_up_in_the_menu() -> None:
+    model = LiveModel()
+    s = Scenario(model)
+    s.arrive(T0)
+    s.feed("VarSet", T0 + 4, [*s.me(), ("Variable", "HOTLINE_QUEUE"), ("Value", QUEUE)])
+    s.feed("UserEvent", T0 + 5, [*s.me(), ("UserEvent", "HotlineCallback"), ("Reason", "ivr")])
+    s.caller_hangup(T0 + 8)
+    [rec] = s.ended()
+    assert rec.disposition is Disposition.IVR_CALLBACK
+    # an unrelated user event or one raised on another channel changes nothing
+    other = Scenario(LiveModel())
+    other.arrive(T0)
+    other.feed("VarSet", T0 + 4, [*other.me(), ("Variable", "HOTLINE_LANGUAGE"), ("Value", "zh")])
+    other.feed("UserEvent", T0 + 5, [*other.me(), ("UserEvent", "SurveyDone")])
+    other.caller_hangup(T0 + 8)
+    assert [r.disposition for r in other.ended()] == [Disposition.IVR_HANGUP]
+
+
+def test_a_queue_that_gave_up_keeps_its_timeout_even_when_its_action_books_a_callback() -> None:
+    model = LiveModel()
+    s = Scenario(model)
+    s.arrive(T0)
+    s.ivr(T0 + 1)
+    s.join(T0 + 2)
+    s.feed("VarSet", T0 + 600, [*s.me(), ("Variable", "QUEUESTATUS"), ("Value", "TIMEOUT")])
+    s.feed("UserEvent", T0 + 600, [*s.me(), ("UserEvent", "HotlineCallback"), ("Reason", "queue-timeout")])
+    s.caller_hangup(T0 + 603)
+    [rec] = s.ended()
+    assert rec.disposition is Disposition.QUEUE_TIMEOUT
+
+
 def test_joinempty_without_join_is_queue_timeout() -> None:
     model = LiveModel()
     s = Scenario(model)

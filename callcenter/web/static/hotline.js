@@ -6,7 +6,8 @@ const TEXT = {
         caller: "来电号码", path: "菜单路径", agent: "坐席", wait: "等待(秒)", talk: "通话(秒)",
         disposition: "结果", refresh: "每 2 秒自动刷新。", ami_ok: "AMI 已连接", ami_down: "AMI 未连接",
         ami_unknown: "AMI 状态未知", switch: "English",
-        disp: { answered: "已接听", abandoned: "放弃", "queue-timeout": "排队超时", "ivr-hangup": "菜单中挂机",
+        disp: { answered: "已接听", abandoned: "放弃", "queue-timeout": "排队超时", "queue-callback": "排队中预约回电",
+                "ivr-callback": "菜单中预约回电", "ivr-hangup": "菜单中挂机",
                 "out-of-hours": "非工作时间", blocked: "已拦截", unanswered: "未接通", null: "进行中" } },
   en: { title: "12355 Youth Hotline · live queues and calls", queues: "Queues", queue: "Queue",
         waiting: "Waiting", longest: "Longest wait", available: "Agents free", members: "Agents",
@@ -14,6 +15,7 @@ const TEXT = {
         wait: "Wait (s)", talk: "Talk (s)", disposition: "Outcome", refresh: "Refreshes every 2 seconds.",
         ami_ok: "AMI connected", ami_down: "AMI disconnected", ami_unknown: "AMI unknown", switch: "中文",
         disp: { answered: "answered", abandoned: "abandoned", "queue-timeout": "queue timeout",
+                "queue-callback": "left the queue for a callback", "ivr-callback": "callback booked in menu",
                 "ivr-hangup": "hung up in menu", "out-of-hours": "out of hours", blocked: "blocked",
                 unanswered: "unanswered", null: "in progress" } },
 };

@@ -20,7 +20,8 @@ const TEXT = {
         states: { "logged-out": "未签入", ready: "就绪", ringing: "振铃", "on-call": "通话中", "wrap-up": "话后整理",
                   paused: "暂停" },
         langs: { zh: "普通话", mn: "蒙古语" },
-        disp: { answered: "已接听", abandoned: "放弃", "queue-timeout": "排队超时", "ivr-hangup": "菜单中挂机",
+        disp: { answered: "已接听", abandoned: "放弃", "queue-timeout": "排队超时", "queue-callback": "排队中预约回电",
+                "ivr-callback": "菜单中预约回电", "ivr-hangup": "菜单中挂机",
                 "out-of-hours": "非工作时间", blocked: "已拦截", unanswered: "未接通", null: "进行中" } },
   en: { title: "12355 Youth Hotline · agent panel", offline: "offline", online: "live", seat: "Seat",
         extension: "Extension", state: "State", in_state: "for", login: "Log in", ready: "Ready",
@@ -42,6 +43,7 @@ const TEXT = {
                   "wrap-up": "wrap-up", paused: "paused" },
         langs: { zh: "Mandarin", mn: "Mongolian" },
         disp: { answered: "answered", abandoned: "abandoned", "queue-timeout": "queue timeout",
+                "queue-callback": "left the queue for a callback", "ivr-callback": "callback booked in menu",
                 "ivr-hangup": "hung up in menu", "out-of-hours": "out of hours", blocked: "blocked",
                 unanswered: "unanswered", null: "in progress" } },
 };
