@@ -84,13 +84,13 @@ def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
         arrived_at=cdr.start,
         ended_at=cdr.end,
     )
-    queued = answered = gave_up = abandoned = False
+    queued = answered = gave_up = abandoned = took_offer = False
     for row in queue_log:
         event = (row.event or "").upper()
         if row.queuename and row.queuename != "NONE":
             rec.queue = row.queuename
         if event == "ENTERQUEUE":
-            queued, abandoned, gave_up = True, False, False
+            queued, abandoned, gave_up, took_offer = True, False, False, False
             rec.queue_joined_at = row.time
             rec.ivr_ended_at = rec.ivr_ended_at or row.time
         elif event == "CONNECT":
@@ -103,8 +103,10 @@ def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
         elif event == "ABANDON":
             queued = abandoned = True
             rec.wait_seconds = _float(row.data3)
-        elif event == "EXITWITHKEY":  # the caller left by a key: not answered, the queue did not give up
-            queued = abandoned = True
+        elif event == "EXITWITHKEY":
+            # the caller left by a key: the queues' only exit key is the callback offer's 1
+            # ([hotline-queue-exit], callcenter/config/render.py)
+            queued = took_offer = True
             rec.wait_seconds = _float(row.data4)
         elif event in _GAVE_UP:
             gave_up = True
@@ -116,6 +118,8 @@ def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
             rec.talk_seconds = max(0.0, (rec.ended_at - rec.answered_at).total_seconds())
     elif gave_up:
         rec.disposition = Disposition.QUEUE_TIMEOUT
+    elif took_offer:
+        rec.disposition = Disposition.QUEUE_CALLBACK
     elif queued or abandoned:
         rec.disposition = Disposition.ABANDONED
     elif cdr.userfield in ("out-of-hours", "blocked"):

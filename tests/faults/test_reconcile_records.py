@@ -71,6 +71,13 @@ def test_abandon_timeout_and_ivr_hangup() -> None:
     assert ivr.disposition is Disposition.IVR_HANGUP and ivr.queue is None
 
 
+def test_leaving_the_queue_by_the_callback_key_is_a_booked_callback_not_an_abandon() -> None:
+    key = _q("EXITWITHKEY", 135, "NONE", "1", "1", "1")
+    key.data4 = "130"  # key|position|original position|wait
+    rec = record_from_asterisk(_cdr(), [_q("ENTERQUEUE", 5), key])
+    assert (rec.disposition, rec.wait_seconds) == (Disposition.QUEUE_CALLBACK, 130.0)
+
+
 def test_a_second_join_after_an_abandon_counts_the_last_queue() -> None:
     rows = [
         _q("ENTERQUEUE", 1),
