@@ -24,6 +24,7 @@ from callcenter.auth.roles import SUPERVISORS, Principal, Role, mask_number
 from callcenter.db.calls import CallFilter, list_calls
 from callcenter.web.auth import require
 from callcenter.web.deps import HotlineDep
+from routing.callerid import is_anonymous
 
 STATIC = Path(__file__).parent / "static"
 PANEL_ROLES = frozenset({Role.AGENT, Role.CALLBACK_AGENT}) | SUPERVISORS
@@ -199,6 +200,8 @@ async def caller_calls(
 ) -> list[dict[str, Any]]:
     if hotline.db is None:
         raise HTTPException(503, "the database is not open yet")
+    if is_anonymous(number):
+        return []  # "anonymous", "unknown" … are many different people: no history to show
     rows = await list_calls(hotline.db.sessions, CallFilter(limit=limit, caller_number=number))
     return [
         {

@@ -99,7 +99,15 @@ async def test_a_call_rings_is_answered_and_wrap_up_ends_by_itself(
                     queue="zh-legal",
                     menu_path="1-2",
                     disposition=Disposition.ANSWERED,
-                )
+                ),
+                CallRecord(
+                    linkedid="old.2",
+                    uniqueid="old.2",
+                    caller_number="anonymous",  # a trunk's spelling of "no caller ID"
+                    arrived_at=earlier,
+                    queue="zh-legal",
+                    disposition=Disposition.ABANDONED,
+                ),
             ],
         )
     await logged_in(client, "a1002")
@@ -121,6 +129,8 @@ async def test_a_call_rings_is_answered_and_wrap_up_ends_by_itself(
     assert on_call["call"]["language"] == "zh"
     history = (await client.get("/api/panel/callers/13800138111/calls")).json()
     assert "old.1" in [c["linkedid"] for c in history]
+    # callers without a number are many different people: no shared history
+    assert (await client.get("/api/panel/callers/anonymous/calls")).json() == []
     await call.wait_finished(15)
     await eventually(lambda: state_is("wrap-up"), 10, "wrap-up after the call")
     back = await eventually(lambda: state_is("ready"), 20, "ready again after wrap-up")
