@@ -5,8 +5,9 @@
 - one ``cdr`` row per caller leg (the channel whose Uniqueid is its Linkedid) when it hangs up: ``src``,
   ``clid``, ``dst``, ``dcontext``, ``channel``, ``dstchannel`` (the agent leg it was bridged to),
   ``lastapp``/``lastdata``, ``start``/``answer``/``end``, ``duration``/``billsec``, ``disposition``,
-  ``uniqueid``, ``linkedid`` (agent legs and Local channels get no row: a simplification, the service
-  reads the caller leg only);
+  ``uniqueid``, ``linkedid``, and the columns cdr_pgsql fills from the channel's CDR variables of the
+  same name, set by the rendered dialplan: ``userfield``, ``hotline_language``, ``hotline_menu_path``
+  (agent legs and Local channels get no row: a simplification, the service reads the caller leg only);
 - ``queue_log`` rows as app_queue logs them, ``callid`` = the caller's Uniqueid: ``ENTERQUEUE``,
   ``CONNECT`` (data1 holdtime, data2 agent-leg uniqueid, data3 ringtime), ``COMPLETECALLER`` /
   ``COMPLETEAGENT`` (data1 holdtime, data2 talktime, data3 original position), ``ABANDON`` (data1 position,
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +57,11 @@ CDR_COLUMNS = (
     "uniqueid",
     "linkedid",
     "sequence",
+    "hotline_language",
+    "hotline_menu_path",
 )
+# columns cdr_pgsql fills from the channel's CDR variables of the same name (Set(CDR(name)=...))
+CDR_VARIABLE_COLUMNS = ("userfield", "hotline_language", "hotline_menu_path")
 QUEUE_LOG_COLUMNS = ("time", "callid", "queuename", "agent", "event", "data1", "data2", "data3", "data4")
 
 
@@ -92,8 +98,16 @@ def to_asyncpg_dsn(url: str) -> str:
 class CdrWriter:
     """Attach with ``sim.add_listener(writer.on_event)`` (``PbxSimulator(cdr_url=...)`` does it)."""
 
-    def __init__(self, database_url: str, *, batch_max: int = 1000, retry_max: float = 2.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        batch_max: int = 1000,
+        retry_max: float = 2.0,
+        cdr_vars: Callable[[str], Mapping[str, str]] | None = None,
+    ) -> None:
         self.dsn = to_asyncpg_dsn(database_url)
+        self._cdr_vars = cdr_vars  # a channel name -> its CDR variables (while the channel exists)
         self._batch_max = batch_max
         self._retry_max = retry_max
         self._legs: dict[str, _Leg] = {}
@@ -217,6 +231,8 @@ class CdrWriter:
             del self._legs[uid]
             self._sequence += 1
             answer = leg.answer
+            variables = self._cdr_vars(leg.channel) if self._cdr_vars is not None else {}
+            userfield, language, menu_path = (variables.get(c) or None for c in CDR_VARIABLE_COLUMNS)
             self._cdr.append(
                 (
                     leg.src,
@@ -234,10 +250,12 @@ class CdrWriter:
                     0 if answer is None else int(now - answer),
                     "ANSWERED" if answer is not None else "NO ANSWER",
                     "DOCUMENTATION",
-                    "",
+                    userfield or "",
                     uid,
                     uid,
                     self._sequence,
+                    language,
+                    menu_path,
                 )
             )
             self._kick()

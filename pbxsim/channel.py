@@ -113,6 +113,7 @@ class Channel:
         self.bridge_id = ""
         self.peer = ""  # the channel it was bridged with (CDR DestinationChannel)
         self.variables: dict[str, str] = {}
+        self.cdr_vars: dict[str, str] = {}  # Set(CDR(name)=...): userfield and custom cdr columns
         # Inheritance marks of Set(_X=) / Set(__X=): 1 = one generation, 2 = for ever.
         self.inherit: dict[str, int] = {}
         self.stack: list[Frame] = []

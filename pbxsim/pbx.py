@@ -78,8 +78,12 @@ class PbxSimulator:
         )
         self._outcomes: list[CallOutcome] = []
         # Asterisk's CDR and queue_log rows into PostgreSQL (cdr_pgsql, realtime queue_log), given a URL.
-        self.cdr: CdrWriter | None = CdrWriter(cdr_url) if cdr_url else None
+        self.cdr: CdrWriter | None = CdrWriter(cdr_url, cdr_vars=self._cdr_vars) if cdr_url else None
         self._started = False
+
+    def _cdr_vars(self, channel_name: str) -> dict[str, str]:
+        channel = self.rt.channels.get(channel_name)
+        return channel.cdr_vars if channel is not None else {}
 
     # ----- life -----
     async def start(self) -> None:

@@ -220,6 +220,7 @@ class Entry:
     max_penalty: int | None = None  # QUEUE_MAX_PENALTY when the caller joined
     min_penalty: int | None = None  # QUEUE_MIN_PENALTY
     announcer: WaitAnnouncer | None = None  # position / periodic announcements (pbxsim/announce.py)
+    exited_by_key: bool = False  # left through the queue's exit context (queue_log EXITWITHKEY)
 
 
 class Queue:
@@ -615,6 +616,7 @@ class QueueEngine:
                     wake = rule if wake is None else min(wake, rule)
                 exit_context = queue.config.announce.context
                 if exit_context and exit_key(self.rt.dialplan, exit_context, caller) is not None:
+                    entry.exited_by_key = True
                     continue  # redirected: left the queue (QueueCallerLeave, no abandon)
                 if entry.announcer is not None:
                     position = queue.position(entry)
@@ -754,7 +756,8 @@ class QueueEngine:
         for _, leg in legs:
             leg.finish(0)
         if caller.observer is not None:
-            caller.observer.on_queue_leave(caller, queue.name, "redirect" if redirected else "abandoned")
+            reason = ("exit-key" if entry.exited_by_key else "redirect") if redirected else "abandoned"
+            caller.observer.on_queue_leave(caller, queue.name, reason)
         return 0 if redirected else -1
 
     def _give_up(self, queue: Queue, entry: Entry, status: str) -> int:

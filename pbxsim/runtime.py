@@ -313,7 +313,7 @@ class Runtime:
         return ""
 
     def set_variable(self, channel: Channel | None, name: str, value: str) -> None:
-        """Set(name=value): functions CALLERID()/CHANNEL(language)/GLOBAL(), else a channel variable."""
+        """Set(name=value): functions CALLERID()/CHANNEL(language)/CDR()/GLOBAL(), else a channel variable."""
         key = name.strip()
         upper = key.upper()
         if channel is None or upper.startswith("GLOBAL("):
@@ -332,6 +332,11 @@ class Runtime:
             return
         if upper == "CHANNEL(LANGUAGE)":
             channel.language = value
+            return
+        if upper.startswith("CDR(") and key.endswith(")"):
+            # the channel's CDR variables: cdr_pgsql writes each into the cdr column of the same name
+            # (pbxsim/cdr_writer.py); no AMI event, as in Asterisk
+            channel.cdr_vars[key[4:-1].strip()] = value
             return
         channel.set_var(key, value)
 

@@ -39,12 +39,15 @@ class CallOutcome:
     digits: str
     queue: str | None
     agent: str | None
-    disposition: str  # answered | abandoned | queue-timeout | ivr-hangup | (HOTLINE_DISPOSITION value)
+    # answered | abandoned | queue-timeout | queue-callback | ivr-callback | ivr-hangup | HOTLINE_DISPOSITION
+    disposition: str
     wait_seconds: float | None
     talk_seconds: float | None
     hangup_cause: int
     started_at: float
     ended_at: float
+    language: str | None = None  # HOTLINE_LANGUAGE as the IVR left it on the caller's channel
+    menu_path: str | None = None  # HOTLINE_MENU_PATH (``fallback`` when the IVR was unreachable)
 
 
 @dataclass
@@ -145,10 +148,16 @@ class CallerDriver:
             disposition = "answered"
         elif self.queue_result in QUEUE_GAVE_UP:
             disposition = "queue-timeout"
+        elif self.queue_result == "exit-key":
+            disposition = "queue-callback"  # the queues' only exit key is the callback offer's
         elif self.queue is not None:
             disposition = "abandoned"
+        elif channel.get_var("HOTLINE_DISPOSITION"):
+            disposition = channel.get_var("HOTLINE_DISPOSITION") or ""
+        elif channel.get_var("HOTLINE_ACTION") == "callback":
+            disposition = "ivr-callback"
         else:
-            disposition = channel.get_var("HOTLINE_DISPOSITION") or "ivr-hangup"
+            disposition = "ivr-hangup"
         if self.talk_started is not None and self.talk_seconds is None:
             self.talk_seconds = time.time() - self.talk_started
         outcome = CallOutcome(
@@ -164,6 +173,8 @@ class CallerDriver:
             hangup_cause=channel.hangup_cause,
             started_at=channel.created,
             ended_at=channel.ended_at or time.time(),
+            language=channel.get_var("HOTLINE_LANGUAGE") or None,
+            menu_path=channel.get_var("HOTLINE_MENU_PATH") or None,
         )
         self.record(outcome)
         if not self.done.done():

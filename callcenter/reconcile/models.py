@@ -44,6 +44,10 @@ class Cdr(Base):
     linkedid: Mapped[str | None] = mapped_column(String(150))
     peeraccount: Mapped[str | None] = mapped_column(String(80))
     sequence: Mapped[int | None] = mapped_column(Integer)
+    # ours: the rendered dialplan sets CDR(hotline_language) / CDR(hotline_menu_path) after the IVR, and
+    # cdr_pgsql fills every column whose name is a CDR variable, so calls the AMI link missed keep them
+    hotline_language: Mapped[str | None] = mapped_column(String(16))
+    hotline_menu_path: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_cdr_linkedid", "linkedid"),

@@ -71,8 +71,9 @@ def _clid_name(clid: str | None) -> str | None:
 def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
     """A finished call record from the caller leg's CDR and the call's queue_log rows (time order).
 
-    Only what Asterisk's records say; IVR fields (language, menu path, priority) stay ``None`` for the
-    upsert to keep what the live model learned."""
+    Only what Asterisk's records say: the IVR's language and menu path as the dialplan stored them in the
+    CDR (``hotline_language``, ``hotline_menu_path``), the priority stays ``None`` for the upsert to keep
+    what the live model learned."""
     linkedid = cdr.linkedid or cdr.uniqueid or ""
     rec = CallRecord(
         linkedid=linkedid,
@@ -83,6 +84,8 @@ def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
         dialled_number=cdr.dst or None,
         arrived_at=cdr.start,
         ended_at=cdr.end,
+        language=cdr.hotline_language or None,
+        menu_path=cdr.hotline_menu_path or None,
     )
     queued = answered = gave_up = abandoned = took_offer = False
     for row in queue_log:
@@ -136,7 +139,8 @@ def record_from_asterisk(cdr: Cdr, queue_log: Sequence[QueueLog]) -> CallRecord:
 
 
 def _merge(live: CallRecord, asterisk: CallRecord) -> CallRecord:
-    """The live record corrected by Asterisk's: what Asterisk knows wins, the rest (IVR fields) stays."""
+    """The live record corrected by Asterisk's: what Asterisk knows wins, the IVR's fields the live model
+    saw stay (the CDR's copy only fills what it missed)."""
     merged = replace(live, attempts=list(live.attempts))
     for name in (
         "channel",
@@ -155,6 +159,9 @@ def _merge(live: CallRecord, asterisk: CallRecord) -> CallRecord:
         value = getattr(asterisk, name)
         if value is not None:
             setattr(merged, name, value)
+    for name in ("language", "menu_path"):  # the IVR's: what the live model saw wins, the CDR fills gaps
+        if getattr(merged, name) is None:
+            setattr(merged, name, getattr(asterisk, name))
     merged.disposition = asterisk.disposition
     if asterisk.disposition is not Disposition.ANSWERED:
         merged.agent = None

@@ -83,8 +83,14 @@ def test_dialplan_keeps_the_contract() -> None:
     agi = steps.index("AGI(${HOTLINE_AGI})")
     assert steps[agi - 1] == "Set(HOTLINE_QUEUE=)"
     assert steps.index("Answer()") < agi
-    assert steps[agi + 1] == 'GotoIf($["${HOTLINE_DISPOSITION}" != ""]?done,1)'
-    assert steps[agi + 2] == 'GotoIf($["${HOTLINE_QUEUE}" = ""]?fallback,1)'
+    # what the IVR decided goes into Asterisk's own record first (CDR variables → cdr columns)
+    assert steps[agi + 1 : agi + 4] == [
+        "Set(CDR(hotline_language)=${HOTLINE_LANGUAGE})",
+        "Set(CDR(hotline_menu_path)=${HOTLINE_MENU_PATH})",
+        "Set(CDR(userfield)=${HOTLINE_DISPOSITION})",
+    ]
+    assert steps[agi + 4] == 'GotoIf($["${HOTLINE_DISPOSITION}" != ""]?done,1)'
+    assert steps[agi + 5] == 'GotoIf($["${HOTLINE_QUEUE}" = ""]?fallback,1)'
     queue = next(i for i, step in enumerate(steps) if step.startswith("Queue(${HOTLINE_QUEUE},"))
     assert steps[queue].endswith(",,,${HOTLINE_QUEUE_TIMEOUT})")
     assert "Set(QUEUE_PRIO=${HOTLINE_PRIORITY})" in steps[agi:queue]

@@ -140,14 +140,16 @@ def compare(truth: Sequence[CallOutcome], rows: Sequence[Call]) -> list[str]:
             "agent": t.agent,
         }
         if t.queue is not None:
-            want["queue"] = t.queue
+            # queued: the IVR had finished, so the live model or, for calls wholly inside an AMI gap,
+            # the CDR variables the dialplan set (hotline_language, hotline_menu_path) must have them
+            want.update(queue=t.queue, language=t.language, menu_path=t.menu_path)
         for name, value in want.items():
             if getattr(row, name) != value:
                 problems.append(f"{t.linkedid}: {name} {getattr(row, name)!r} != {value!r} (truth)")
         for name in ("wait_seconds", "talk_seconds"):
             expected, got = getattr(t, name), getattr(row, name)
             if expected is None or (
-                name == "wait_seconds" and t.disposition not in ("answered", "abandoned")
+                name == "wait_seconds" and t.disposition not in ("answered", "abandoned", "queue-callback")
             ):
                 continue
             if got is None or abs(got - expected) > TOLERANCE:

@@ -78,6 +78,16 @@ def test_leaving_the_queue_by_the_callback_key_is_a_booked_callback_not_an_aband
     assert (rec.disposition, rec.wait_seconds) == (Disposition.QUEUE_CALLBACK, 130.0)
 
 
+def test_the_ivr_choices_the_dialplan_put_in_the_cdr_come_back() -> None:
+    queued = record_from_asterisk(
+        _cdr(hotline_language="mn", hotline_menu_path="2-1"),
+        [_q("ENTERQUEUE", 5), _q("ABANDON", 12, "NONE", "1", "1", "7")],
+    )
+    assert (queued.language, queued.menu_path, queued.disposition) == ("mn", "2-1", Disposition.ABANDONED)
+    closed = record_from_asterisk(_cdr(lastapp="Hangup", userfield="out-of-hours", hotline_language="zh"), [])
+    assert (closed.disposition, closed.language) == (Disposition.OUT_OF_HOURS, "zh")
+
+
 def test_a_second_join_after_an_abandon_counts_the_last_queue() -> None:
     rows = [
         _q("ENTERQUEUE", 1),
