@@ -5,6 +5,10 @@ not use become :class:`OtherEvent`, which only keeps a reference to the message 
 field that is missing or garbled (e.g. a non-numeric ``Cause``) raises :class:`TranslationError` carrying
 the event name and the raw headers: the caller logs it and drops the event, the reader never dies.
 
+Cost matters here (every AMI event passes through, issue 8): events are built through their slot
+descriptors (``_fast_new``) and :class:`ChannelSnapshot` keeps only the three fields the live model reads
+for every event, the other ten are read from the message when asked.
+
 Field names and meanings: ../../../shared/reference/ami-queue-events.md (Asterisk 16–22).
 """
 
@@ -66,23 +70,156 @@ class TranslationError(ValueError):
         self.headers = headers
 
 
-@dataclass(frozen=True, slots=True)
+#: the channel block's keys in ChannelSnapshot's field order (prefixed ``Dest``, ``Transferer`` ... for
+#: the other legs)
+_SNAPSHOT_KEYS = (
+    "Channel",
+    "Uniqueid",
+    "Linkedid",
+    "ChannelState",
+    "CallerIDNum",
+    "CallerIDName",
+    "ConnectedLineNum",
+    "ConnectedLineName",
+    "Context",
+    "Exten",
+    "Priority",
+    "Language",
+    "AccountCode",
+)
+_SNAPSHOT_FIELDS = (
+    "channel",
+    "uniqueid",
+    "linkedid",
+    "state",
+    "caller_id_num",
+    "caller_id_name",
+    "connected_line_num",
+    "connected_line_name",
+    "context",
+    "exten",
+    "priority",
+    "language",
+    "account_code",
+)
+
+
 class ChannelSnapshot:
-    """The channel block every channel event carries (``Dest``-prefixed for the called leg)."""
+    """The channel block every channel event carries (``Dest``-prefixed for the called leg). Immutable.
+
+    Most consumers read three of its thirteen fields, so the translator stores only those (``channel``,
+    ``uniqueid``, ``linkedid``) and reads the others from the message's key index when asked: building
+    all thirteen for every channel event was most of the translation cost (issue 8). ``ChannelState``
+    and ``Priority`` are still checked when the event is translated, so a garbled one is a
+    :class:`TranslationError` there and not a surprise later. Equality, hash and repr are those of the
+    frozen dataclass it replaces (all thirteen fields); ``ChannelSnapshot(...)`` takes the same arguments.
+    """
+
+    __slots__ = ("_index", "_keys", "channel", "linkedid", "uniqueid")
+    __match_args__ = (
+        "channel",
+        "uniqueid",
+        "linkedid",
+        "state",
+        "caller_id_num",
+        "caller_id_name",
+        "connected_line_num",
+        "connected_line_name",
+        "context",
+        "exten",
+        "priority",
+        "language",
+        "account_code",
+    )
 
     channel: str
     uniqueid: str
     linkedid: str
-    state: int | None
-    caller_id_num: str
-    caller_id_name: str
-    connected_line_num: str
-    connected_line_name: str
-    context: str
-    exten: str
-    priority: int | None
-    language: str = ""
-    account_code: str = ""
+    _index: dict[str, str]  # the message's key index (never changed after framing) or our own
+    _keys: tuple[str, ...]  # _SNAPSHOT_KEYS with this leg's prefix
+
+    def __init__(
+        self,
+        channel: str,
+        uniqueid: str,
+        linkedid: str,
+        state: int | None,
+        caller_id_num: str,
+        caller_id_name: str,
+        connected_line_num: str,
+        connected_line_name: str,
+        context: str,
+        exten: str,
+        priority: int | None,
+        language: str = "",
+        account_code: str = "",
+    ) -> None:
+        values = (
+            channel,
+            uniqueid,
+            linkedid,
+            "" if state is None else str(state),
+            caller_id_num,
+            caller_id_name,
+            connected_line_num,
+            connected_line_name,
+            context,
+            exten,
+            "" if priority is None else str(priority),
+            language,
+            account_code,
+        )
+        _init_snapshot(
+            self, channel, uniqueid, linkedid, dict(zip(_SNAPSHOT_KEYS, values, strict=True)), _SNAPSHOT_KEYS
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def state(self) -> int | None:
+        raw = self._index.get(self._keys[3])
+        return int(raw) if raw else None
+
+    @property
+    def caller_id_num(self) -> str:
+        return self._index.get(self._keys[4], "")
+
+    @property
+    def caller_id_name(self) -> str:
+        return self._index.get(self._keys[5], "")
+
+    @property
+    def connected_line_num(self) -> str:
+        return self._index.get(self._keys[6], "")
+
+    @property
+    def connected_line_name(self) -> str:
+        return self._index.get(self._keys[7], "")
+
+    @property
+    def context(self) -> str:
+        return self._index.get(self._keys[8], "")
+
+    @property
+    def exten(self) -> str:
+        return self._index.get(self._keys[9], "")
+
+    @property
+    def priority(self) -> int | None:
+        raw = self._index.get(self._keys[10])
+        return int(raw) if raw else None
+
+    @property
+    def language(self) -> str:
+        return self._index.get(self._keys[11], "")
+
+    @property
+    def account_code(self) -> str:
+        return self._index.get(self._keys[12], "")
 
     @property
     def device(self) -> str:
@@ -92,6 +229,49 @@ class ChannelSnapshot:
             return name
         cut = name.rfind("-")
         return name[:cut] if cut > 0 else name
+
+    def _astuple(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _SNAPSHOT_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, ChannelSnapshot)
+        return self._astuple() == other._astuple()
+
+    def __hash__(self) -> int:
+        return hash(self._astuple())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _SNAPSHOT_FIELDS)
+        return f"ChannelSnapshot({fields})"
+
+    def __reduce__(self) -> tuple[type[ChannelSnapshot], tuple[object, ...]]:
+        return (ChannelSnapshot, self._astuple())  # copy, deepcopy, pickle: through __init__
+
+
+_object_new = object.__new__
+_set_channel = ChannelSnapshot.__dict__["channel"].__set__
+_set_uniqueid = ChannelSnapshot.__dict__["uniqueid"].__set__
+_set_linkedid = ChannelSnapshot.__dict__["linkedid"].__set__
+_set_index = ChannelSnapshot.__dict__["_index"].__set__
+_set_keys = ChannelSnapshot.__dict__["_keys"].__set__
+
+
+def _init_snapshot(
+    snap: ChannelSnapshot,
+    channel: str,
+    uniqueid: str,
+    linkedid: str,
+    index: dict[str, str],
+    keys: tuple[str, ...],
+) -> None:
+    # through the slot descriptors: __setattr__ refuses every assignment
+    _set_channel(snap, channel)
+    _set_uniqueid(snap, uniqueid)
+    _set_linkedid(snap, linkedid)
+    _set_index(snap, index)
+    _set_keys(snap, keys)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -397,10 +577,15 @@ def _fast_new(cls: type[_T]) -> Callable[..., _T]:
 
 
 # --- field helpers -------------------------------------------------------------------------------------
+# The translators read the message's key index directly (``translate`` builds it once): a method call per
+# field was a measurable part of AMI ingest (issue 8). ``msg`` is passed along for the error's headers.
+
+_Index = dict[str, str]
+_Translator = Callable[[AmiMessage, _Index, float | None], AmiEvent]
 
 
-def _int(msg: AmiMessage, key: str, event: str) -> int:
-    raw = msg.get(key)
+def _int(msg: AmiMessage, index: _Index, key: str, event: str) -> int:
+    raw = index.get(key)
     if raw is None:
         raise TranslationError(event, f"missing {key}", msg.pairs)
     try:
@@ -409,9 +594,9 @@ def _int(msg: AmiMessage, key: str, event: str) -> int:
         raise TranslationError(event, f"{key} is not a number: {raw!r}", msg.pairs) from None
 
 
-def _opt_int(msg: AmiMessage, key: str, event: str) -> int | None:
-    raw = msg.get(key)
-    if raw is None or raw == "":
+def _opt_int(msg: AmiMessage, index: _Index, key: str, event: str) -> int | None:
+    raw = index.get(key)
+    if not raw:
         return None
     try:
         return int(raw)
@@ -419,8 +604,8 @@ def _opt_int(msg: AmiMessage, key: str, event: str) -> int | None:
         raise TranslationError(event, f"{key} is not a number: {raw!r}", msg.pairs) from None
 
 
-def _str(msg: AmiMessage, key: str, event: str) -> str:
-    raw = msg.get(key)
+def _str(msg: AmiMessage, index: _Index, key: str, event: str) -> str:
+    raw = index.get(key)
     if raw is None:
         raise TranslationError(event, f"missing {key}", msg.pairs)
     return raw
@@ -432,78 +617,56 @@ def _bool(raw: str | None) -> bool | None:
     return raw.strip().lower() in ("1", "yes", "true", "on")
 
 
-_SNAPSHOT_FIELDS = (
-    "Channel",
-    "Uniqueid",
-    "Linkedid",
-    "ChannelState",
-    "CallerIDNum",
-    "CallerIDName",
-    "ConnectedLineNum",
-    "ConnectedLineName",
-    "Context",
-    "Exten",
-    "Priority",
-    "Language",
-    "AccountCode",
-)
-_PREFIXED: dict[str, tuple[str, ...]] = {}
-_new_snapshot = _fast_new(ChannelSnapshot)
+_PLAIN = _SNAPSHOT_KEYS
+_DEST = tuple("Dest" + k for k in _SNAPSHOT_KEYS)
+_PREFIXED: dict[str, tuple[str, ...]] = {"": _PLAIN, "Dest": _DEST}
 
 
 def _keys(prefix: str) -> tuple[str, ...]:
     keys = _PREFIXED.get(prefix)
     if keys is None:
-        keys = tuple(prefix + k for k in _SNAPSHOT_FIELDS)
+        keys = tuple(prefix + k for k in _SNAPSHOT_KEYS)
         _PREFIXED[prefix] = keys
     return keys
 
 
-def _snapshot(
-    msg: AmiMessage, event: str, prefix: str = "", *, required: bool = True
-) -> ChannelSnapshot | None:
-    index = msg._index
-    if index is None:
-        index = msg._build_index()
-    k = _keys(prefix)
-    channel = index.get(k[0])
-    uniqueid = index.get(k[1])
-    if channel is None or uniqueid is None:
-        if required:
-            raise TranslationError(event, f"missing {k[0] if channel is None else k[1]}", msg.pairs)
-        return None
-    state_raw = index.get(k[3])
-    prio_raw = index.get(k[10])
-    try:
-        state = int(state_raw) if state_raw else None
-        priority = int(prio_raw) if prio_raw else None
-    except ValueError:
-        raise TranslationError(
-            event, f"garbled {k[3]}/{k[10]}: {state_raw!r}/{prio_raw!r}", msg.pairs
-        ) from None
+def _snap(msg: AmiMessage, index: _Index, event: str, keys: tuple[str, ...] = _PLAIN) -> ChannelSnapshot:
+    """The channel block under ``keys``; a missing Channel/Uniqueid or a garbled number is an error."""
     get = index.get
-    return _new_snapshot(
-        channel=channel,
-        uniqueid=uniqueid,
-        linkedid=get(k[2]) or uniqueid,
-        state=state,
-        caller_id_num=get(k[4], ""),
-        caller_id_name=get(k[5], ""),
-        connected_line_num=get(k[6], ""),
-        connected_line_name=get(k[7], ""),
-        context=get(k[8], ""),
-        exten=get(k[9], ""),
-        priority=priority,
-        language=get(k[11], ""),
-        account_code=get(k[12], ""),
-    )
-
-
-def _snap(msg: AmiMessage, event: str, prefix: str = "") -> ChannelSnapshot:
-    snap = _snapshot(msg, event, prefix)
-    if snap is None:  # unreachable: required=True raises first
-        raise TranslationError(event, "missing channel", msg.pairs)
+    channel = get(keys[0])
+    uniqueid = get(keys[1])
+    if channel is None or uniqueid is None:
+        raise TranslationError(event, f"missing {keys[0] if channel is None else keys[1]}", msg.pairs)
+    state_raw = get(keys[3])
+    prio_raw = get(keys[10])
+    # plain digits (the wire's only form) surely parse; anything else is tried now, so that the lazy
+    # fields can never fail later
+    if (state_raw and not (state_raw.isdecimal() and len(state_raw) < 19)) or (
+        prio_raw and not (prio_raw.isdecimal() and len(prio_raw) < 19)
+    ):
+        try:
+            int(state_raw or 0)
+            int(prio_raw or 0)
+        except ValueError:
+            raise TranslationError(
+                event, f"garbled {keys[3]}/{keys[10]}: {state_raw!r}/{prio_raw!r}", msg.pairs
+            ) from None
+    snap: ChannelSnapshot = _object_new(ChannelSnapshot)
+    _set_channel(snap, channel)
+    _set_uniqueid(snap, uniqueid)
+    _set_linkedid(snap, get(keys[2]) or uniqueid)
+    _set_index(snap, index)
+    _set_keys(snap, keys)
     return snap
+
+
+def _snapshot(
+    msg: AmiMessage, index: _Index, event: str, keys: tuple[str, ...] = _PLAIN
+) -> ChannelSnapshot | None:
+    """An optional channel block: ``None`` without Channel and Uniqueid (a garbled number is an error)."""
+    if keys[0] in index and keys[1] in index:
+        return _snap(msg, index, event, keys)
+    return None
 
 
 _new_AgentCalled = _fast_new(AgentCalled)
@@ -540,151 +703,154 @@ _new_VarSet = _fast_new(VarSet)
 # --- per-event translators -----------------------------------------------------------------------------
 
 
-def _newchannel(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    return _new_Newchannel(timestamp=ts, channel=_snap(msg, "Newchannel"))
+def _newchannel(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    return _new_Newchannel(timestamp=ts, channel=_snap(msg, index, "Newchannel"))
 
 
-def _newstate(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    return _new_Newstate(timestamp=ts, channel=_snap(msg, "Newstate"))
+def _newstate(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    return _new_Newstate(timestamp=ts, channel=_snap(msg, index, "Newstate"))
 
 
-def _newcallerid(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    return _new_NewCallerid(timestamp=ts, channel=_snap(msg, "NewCallerid"))
+def _newcallerid(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    return _new_NewCallerid(timestamp=ts, channel=_snap(msg, index, "NewCallerid"))
 
 
-def _newexten(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _newexten(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_Newexten(
         timestamp=ts,
-        channel=_snap(msg, "Newexten"),
-        application=msg.get("Application", "") or "",
-        app_data=msg.get("AppData", "") or "",
+        channel=_snap(msg, index, "Newexten"),
+        application=index.get("Application") or "",
+        app_data=index.get("AppData") or "",
     )
 
 
-def _varset(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _varset(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_VarSet(
         timestamp=ts,
-        channel=_snapshot(msg, "VarSet", required=False),
-        variable=_str(msg, "Variable", "VarSet"),
-        value=msg.get("Value", "") or "",
+        channel=_snapshot(msg, index, "VarSet"),
+        variable=_str(msg, index, "Variable", "VarSet"),
+        value=index.get("Value") or "",
     )
 
 
-def _dtmfend(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _dtmfend(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_DTMFEnd(
         timestamp=ts,
-        channel=_snap(msg, "DTMFEnd"),
-        digit=_str(msg, "Digit", "DTMFEnd"),
-        direction=msg.get("Direction", "") or "",
-        duration_ms=_opt_int(msg, "DurationMs", "DTMFEnd"),
+        channel=_snap(msg, index, "DTMFEnd"),
+        digit=_str(msg, index, "Digit", "DTMFEnd"),
+        direction=index.get("Direction") or "",
+        duration_ms=_opt_int(msg, index, "DurationMs", "DTMFEnd"),
     )
 
 
-def _hangup(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _hangup(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_Hangup(
         timestamp=ts,
-        channel=_snap(msg, "Hangup"),
-        cause=_int(msg, "Cause", "Hangup"),
-        cause_txt=msg.get("Cause-txt", "") or "",
-        tech_cause=_opt_int(msg, "TechCause", "Hangup"),
+        channel=_snap(msg, index, "Hangup"),
+        cause=_int(msg, index, "Cause", "Hangup"),
+        cause_txt=index.get("Cause-txt") or "",
+        tech_cause=_opt_int(msg, index, "TechCause", "Hangup"),
     )
 
 
-def _dialbegin(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _dialbegin(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_DialBegin(
         timestamp=ts,
-        caller=_snapshot(msg, "DialBegin", required=False),
-        dest=_snap(msg, "DialBegin", "Dest"),
-        dial_string=msg.get("DialString", "") or "",
+        caller=_snapshot(msg, index, "DialBegin"),
+        dest=_snap(msg, index, "DialBegin", _DEST),
+        dial_string=index.get("DialString") or "",
     )
 
 
-def _dialend(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _dialend(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_DialEnd(
         timestamp=ts,
-        caller=_snapshot(msg, "DialEnd", required=False),
-        dest=_snap(msg, "DialEnd", "Dest"),
-        dial_status=_str(msg, "DialStatus", "DialEnd"),
-        forward=msg.get("Forward", "") or "",
+        caller=_snapshot(msg, index, "DialEnd"),
+        dest=_snap(msg, index, "DialEnd", _DEST),
+        dial_status=_str(msg, index, "DialStatus", "DialEnd"),
+        forward=index.get("Forward") or "",
     )
 
 
-def _bridgeenter(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _bridgeenter(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_BridgeEnter(
         timestamp=ts,
-        channel=_snap(msg, "BridgeEnter"),
-        bridge_id=_str(msg, "BridgeUniqueid", "BridgeEnter"),
-        bridge_type=msg.get("BridgeType", "") or "",
-        num_channels=_opt_int(msg, "BridgeNumChannels", "BridgeEnter"),
-        swap_uniqueid=msg.get("SwapUniqueid", "") or "",
+        channel=_snap(msg, index, "BridgeEnter"),
+        bridge_id=_str(msg, index, "BridgeUniqueid", "BridgeEnter"),
+        bridge_type=index.get("BridgeType") or "",
+        num_channels=_opt_int(msg, index, "BridgeNumChannels", "BridgeEnter"),
+        swap_uniqueid=index.get("SwapUniqueid") or "",
     )
 
 
-def _bridgeleave(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _bridgeleave(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_BridgeLeave(
         timestamp=ts,
-        channel=_snap(msg, "BridgeLeave"),
-        bridge_id=_str(msg, "BridgeUniqueid", "BridgeLeave"),
-        bridge_type=msg.get("BridgeType", "") or "",
-        num_channels=_opt_int(msg, "BridgeNumChannels", "BridgeLeave"),
+        channel=_snap(msg, index, "BridgeLeave"),
+        bridge_id=_str(msg, index, "BridgeUniqueid", "BridgeLeave"),
+        bridge_type=index.get("BridgeType") or "",
+        num_channels=_opt_int(msg, index, "BridgeNumChannels", "BridgeLeave"),
     )
 
 
-def _callerjoin(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _callerjoin(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ev = "QueueCallerJoin"
     return _new_QueueCallerJoin(
         timestamp=ts,
-        channel=_snap(msg, "QueueCallerJoin"),
-        queue=_str(msg, "Queue", "QueueCallerJoin"),
-        position=_opt_int(msg, "Position", "QueueCallerJoin"),
-        count=_opt_int(msg, "Count", "QueueCallerJoin"),
+        channel=_snap(msg, index, ev),
+        queue=_str(msg, index, "Queue", ev),
+        position=_opt_int(msg, index, "Position", ev),
+        count=_opt_int(msg, index, "Count", ev),
     )
 
 
-def _callerleave(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _callerleave(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ev = "QueueCallerLeave"
     return _new_QueueCallerLeave(
         timestamp=ts,
-        channel=_snap(msg, "QueueCallerLeave"),
-        queue=_str(msg, "Queue", "QueueCallerLeave"),
-        position=_opt_int(msg, "Position", "QueueCallerLeave"),
-        count=_opt_int(msg, "Count", "QueueCallerLeave"),
+        channel=_snap(msg, index, ev),
+        queue=_str(msg, index, "Queue", ev),
+        position=_opt_int(msg, index, "Position", ev),
+        count=_opt_int(msg, index, "Count", ev),
     )
 
 
-def _callerabandon(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _callerabandon(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ev = "QueueCallerAbandon"
     return _new_QueueCallerAbandon(
         timestamp=ts,
-        channel=_snap(msg, "QueueCallerAbandon"),
-        queue=_str(msg, "Queue", "QueueCallerAbandon"),
-        position=_opt_int(msg, "Position", "QueueCallerAbandon"),
-        original_position=_opt_int(msg, "OriginalPosition", "QueueCallerAbandon"),
-        hold_time=_opt_int(msg, "HoldTime", "QueueCallerAbandon"),
+        channel=_snap(msg, index, ev),
+        queue=_str(msg, index, "Queue", ev),
+        position=_opt_int(msg, index, "Position", ev),
+        original_position=_opt_int(msg, index, "OriginalPosition", ev),
+        hold_time=_opt_int(msg, index, "HoldTime", ev),
     )
 
 
 def _agent_common(
-    msg: AmiMessage, event: str
+    msg: AmiMessage, index: _Index, event: str
 ) -> tuple[ChannelSnapshot, ChannelSnapshot | None, str, str, str]:
-    interface = msg.get("Interface")
+    interface = index.get("Interface")
     if interface is None:
         raise TranslationError(event, "missing Interface", msg.pairs)
     return (
-        _snap(msg, event),
-        _snapshot(msg, event, "Dest", required=False),
-        _str(msg, "Queue", event),
-        msg.get("MemberName", "") or interface,
+        _snap(msg, index, event),
+        _snapshot(msg, index, event, _DEST),
+        _str(msg, index, "Queue", event),
+        index.get("MemberName") or interface,
         interface,
     )
 
 
-def _agentcalled(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, "AgentCalled")
+def _agentcalled(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentCalled")
     return _new_AgentCalled(
         timestamp=ts, channel=ch, dest=dest, queue=queue, member_name=member, interface=iface
     )
 
 
-def _agentringnoanswer(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, "AgentRingNoAnswer")
+def _agentringnoanswer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentRingNoAnswer")
     return _new_AgentRingNoAnswer(
         timestamp=ts,
         channel=ch,
@@ -692,12 +858,12 @@ def _agentringnoanswer(msg: AmiMessage, ts: float | None) -> AmiEvent:
         queue=queue,
         member_name=member,
         interface=iface,
-        ring_time_ms=_opt_int(msg, "RingTime", "AgentRingNoAnswer"),
+        ring_time_ms=_opt_int(msg, index, "RingTime", "AgentRingNoAnswer"),
     )
 
 
-def _agentconnect(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, "AgentConnect")
+def _agentconnect(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentConnect")
     return _new_AgentConnect(
         timestamp=ts,
         channel=ch,
@@ -705,13 +871,13 @@ def _agentconnect(msg: AmiMessage, ts: float | None) -> AmiEvent:
         queue=queue,
         member_name=member,
         interface=iface,
-        ring_time=_opt_int(msg, "RingTime", "AgentConnect"),
-        hold_time=_opt_int(msg, "HoldTime", "AgentConnect"),
+        ring_time=_opt_int(msg, index, "RingTime", "AgentConnect"),
+        hold_time=_opt_int(msg, index, "HoldTime", "AgentConnect"),
     )
 
 
-def _agentcomplete(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, "AgentComplete")
+def _agentcomplete(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentComplete")
     return _new_AgentComplete(
         timestamp=ts,
         channel=ch,
@@ -719,177 +885,175 @@ def _agentcomplete(msg: AmiMessage, ts: float | None) -> AmiEvent:
         queue=queue,
         member_name=member,
         interface=iface,
-        hold_time=_opt_int(msg, "HoldTime", "AgentComplete"),
-        talk_time=_opt_int(msg, "TalkTime", "AgentComplete"),
-        reason=msg.get("Reason", "") or "",
+        hold_time=_opt_int(msg, index, "HoldTime", "AgentComplete"),
+        talk_time=_opt_int(msg, index, "TalkTime", "AgentComplete"),
+        reason=index.get("Reason") or "",
     )
 
 
-def _agentdump(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, "AgentDump")
+def _agentdump(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentDump")
     return _new_AgentDump(
         timestamp=ts, channel=ch, dest=dest, queue=queue, member_name=member, interface=iface
     )
 
 
-def _member(kind: QueueMemberKind, event: str) -> Callable[[AmiMessage, float | None], AmiEvent]:
+def _member(kind: QueueMemberKind, event: str) -> _Translator:
     listed = kind == "listed"
     iface_key = "Location" if listed else "Interface"
     name_key = "Name" if listed else "MemberName"
 
-    def translate_member(msg: AmiMessage, ts: float | None) -> AmiEvent:
-        interface = msg.get(iface_key) or msg.get("Interface")
+    def translate_member(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+        get = index.get
+        interface = get(iface_key) or get("Interface")
         if not interface:
             raise TranslationError(event, f"missing {iface_key}", msg.pairs)
-        in_call = msg.get("InCall")
         return _new_QueueMemberEvent(
             timestamp=ts,
             kind=kind,
-            queue=_str(msg, "Queue", event),
+            queue=_str(msg, index, "Queue", event),
             interface=interface,
-            member_name=msg.get(name_key) or msg.get("MemberName") or interface,
-            state_interface=msg.get("StateInterface", "") or "",
-            membership=msg.get("Membership", "") or "",
-            penalty=_opt_int(msg, "Penalty", event),
-            calls_taken=_opt_int(msg, "CallsTaken", event),
-            last_call=_opt_int(msg, "LastCall", event),
-            in_call=_bool(in_call),
-            status=_opt_int(msg, "Status", event),
-            paused=_bool(msg.get("Paused")),
-            paused_reason=msg.get("PausedReason", "") or "",
-            action_id=msg.get("ActionID") if listed else None,
+            member_name=get(name_key) or get("MemberName") or interface,
+            state_interface=get("StateInterface") or "",
+            membership=get("Membership") or "",
+            penalty=_opt_int(msg, index, "Penalty", event),
+            calls_taken=_opt_int(msg, index, "CallsTaken", event),
+            last_call=_opt_int(msg, index, "LastCall", event),
+            in_call=_bool(get("InCall")),
+            status=_opt_int(msg, index, "Status", event),
+            paused=_bool(get("Paused")),
+            paused_reason=get("PausedReason") or "",
+            action_id=get("ActionID") if listed else None,
         )
 
     return translate_member
 
 
-def _queueparams(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _queueparams(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     ev = "QueueParams"
     return _new_QueueParams(
         timestamp=ts,
-        queue=_str(msg, "Queue", ev),
-        max=_opt_int(msg, "Max", ev),
-        strategy=msg.get("Strategy", "") or "",
-        calls=_opt_int(msg, "Calls", ev),
-        hold_time=_opt_int(msg, "Holdtime", ev),
-        talk_time=_opt_int(msg, "TalkTime", ev),
-        completed=_opt_int(msg, "Completed", ev),
-        abandoned=_opt_int(msg, "Abandoned", ev),
-        action_id=msg.get("ActionID"),
+        queue=_str(msg, index, "Queue", ev),
+        max=_opt_int(msg, index, "Max", ev),
+        strategy=index.get("Strategy") or "",
+        calls=_opt_int(msg, index, "Calls", ev),
+        hold_time=_opt_int(msg, index, "Holdtime", ev),
+        talk_time=_opt_int(msg, index, "TalkTime", ev),
+        completed=_opt_int(msg, index, "Completed", ev),
+        abandoned=_opt_int(msg, index, "Abandoned", ev),
+        action_id=index.get("ActionID"),
     )
 
 
-def _queueentry(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _queueentry(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     ev = "QueueEntry"
     return _new_QueueEntry(
         timestamp=ts,
-        queue=_str(msg, "Queue", ev),
-        position=_opt_int(msg, "Position", ev),
-        channel=_str(msg, "Channel", ev),
-        uniqueid=msg.get("Uniqueid", "") or "",
-        caller_id_num=msg.get("CallerIDNum", "") or "",
-        caller_id_name=msg.get("CallerIDName", "") or "",
-        wait=_opt_int(msg, "Wait", ev),
-        priority=_opt_int(msg, "Priority", ev),
-        action_id=msg.get("ActionID"),
+        queue=_str(msg, index, "Queue", ev),
+        position=_opt_int(msg, index, "Position", ev),
+        channel=_str(msg, index, "Channel", ev),
+        uniqueid=index.get("Uniqueid") or "",
+        caller_id_num=index.get("CallerIDNum") or "",
+        caller_id_name=index.get("CallerIDName") or "",
+        wait=_opt_int(msg, index, "Wait", ev),
+        priority=_opt_int(msg, index, "Priority", ev),
+        action_id=index.get("ActionID"),
     )
 
 
-def _coreshowchannel(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _coreshowchannel(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_CoreShowChannel(
         timestamp=ts,
-        channel=_snap(msg, "CoreShowChannel"),
-        bridge_id=msg.get("BridgeId", "") or "",
-        application=msg.get("Application", "") or "",
-        application_data=msg.get("ApplicationData", "") or "",
-        duration=msg.get("Duration", "") or "",
-        action_id=msg.get("ActionID"),
+        channel=_snap(msg, index, "CoreShowChannel"),
+        bridge_id=index.get("BridgeId") or "",
+        application=index.get("Application") or "",
+        application_data=index.get("ApplicationData") or "",
+        duration=index.get("Duration") or "",
+        action_id=index.get("ActionID"),
     )
 
 
-def _blindtransfer(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _blindtransfer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     ev = "BlindTransfer"
     return _new_Transfer(
         timestamp=ts,
         kind="blind",
-        result=msg.get("Result", "") or "",
-        is_external=bool(_bool(msg.get("IsExternal"))),
-        transferer=_snapshot(msg, ev, "Transferer", required=False),
-        transferee=_snapshot(msg, ev, "Transferee", required=False),
+        result=index.get("Result") or "",
+        is_external=bool(_bool(index.get("IsExternal"))),
+        transferer=_snapshot(msg, index, ev, _keys("Transferer")),
+        transferee=_snapshot(msg, index, ev, _keys("Transferee")),
         target=None,
-        context=msg.get("Context", "") or "",
-        extension=msg.get("Extension", "") or "",
+        context=index.get("Context") or "",
+        extension=index.get("Extension") or "",
     )
 
 
-def _attendedtransfer(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _attendedtransfer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     ev = "AttendedTransfer"
     return _new_Transfer(
         timestamp=ts,
         kind="attended",
-        result=msg.get("Result", "") or "",
-        is_external=bool(_bool(msg.get("IsExternal"))),
-        transferer=_snapshot(msg, ev, "OrigTransferer", required=False),
-        transferee=_snapshot(msg, ev, "SecondTransferer", required=False),
-        target=_snapshot(msg, ev, "TransferTarget", required=False),
-        context=msg.get("Context", "") or "",
-        extension=msg.get("DestExten", "") or "",
+        result=index.get("Result") or "",
+        is_external=bool(_bool(index.get("IsExternal"))),
+        transferer=_snapshot(msg, index, ev, _keys("OrigTransferer")),
+        transferee=_snapshot(msg, index, ev, _keys("SecondTransferer")),
+        target=_snapshot(msg, index, ev, _keys("TransferTarget")),
+        context=index.get("Context") or "",
+        extension=index.get("DestExten") or "",
     )
 
 
-def _cdr(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _cdr(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     ev = "Cdr"
-    g = msg.get
+    g = index.get
     return _new_Cdr(
         timestamp=ts,
-        source=g("Source", "") or "",
-        destination=g("Destination", "") or "",
-        destination_context=g("DestinationContext", "") or "",
-        caller_id=g("CallerID", "") or "",
-        channel=g("Channel", "") or "",
-        destination_channel=g("DestinationChannel", "") or "",
-        last_application=g("LastApplication", "") or "",
-        start_time=g("StartTime", "") or "",
-        answer_time=g("AnswerTime", "") or "",
-        end_time=g("EndTime", "") or "",
-        duration=_opt_int(msg, "Duration", ev),
-        billable_seconds=_opt_int(msg, "BillableSeconds", ev),
-        disposition=g("Disposition", "") or "",
-        uniqueid=g("UniqueID", "") or "",
-        user_field=g("UserField", "") or "",
+        source=g("Source") or "",
+        destination=g("Destination") or "",
+        destination_context=g("DestinationContext") or "",
+        caller_id=g("CallerID") or "",
+        channel=g("Channel") or "",
+        destination_channel=g("DestinationChannel") or "",
+        last_application=g("LastApplication") or "",
+        start_time=g("StartTime") or "",
+        answer_time=g("AnswerTime") or "",
+        end_time=g("EndTime") or "",
+        duration=_opt_int(msg, index, "Duration", ev),
+        billable_seconds=_opt_int(msg, index, "BillableSeconds", ev),
+        disposition=g("Disposition") or "",
+        uniqueid=g("UniqueID") or "",
+        user_field=g("UserField") or "",
     )
 
 
-def _userevent(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _userevent(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     return _new_UserEvent(
         timestamp=ts,
-        user_event=_str(msg, "UserEvent", "UserEvent"),
-        channel=_snapshot(msg, "UserEvent", required=False),
+        user_event=_str(msg, index, "UserEvent", "UserEvent"),
+        channel=_snapshot(msg, index, "UserEvent"),
         headers=tuple(msg.pairs),
     )
 
 
-def _fullybooted(msg: AmiMessage, ts: float | None) -> AmiEvent:
-    return _new_FullyBooted(timestamp=ts, status=msg.get("Status", "") or "")
+def _fullybooted(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+    return _new_FullyBooted(timestamp=ts, status=index.get("Status") or "")
 
 
-def _originateresponse(msg: AmiMessage, ts: float | None) -> AmiEvent:
+def _originateresponse(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
     ev = "OriginateResponse"
     return _new_OriginateResponse(
         timestamp=ts,
-        response=_str(msg, "Response", ev),
-        channel=msg.get("Channel", "") or "",
-        context=msg.get("Context", "") or "",
-        exten=msg.get("Exten", "") or "",
-        reason=_opt_int(msg, "Reason", ev),
-        uniqueid=msg.get("Uniqueid", "") or "",
-        caller_id_num=msg.get("CallerIDNum", "") or "",
-        caller_id_name=msg.get("CallerIDName", "") or "",
-        action_id=msg.get("ActionID"),
+        response=_str(msg, index, "Response", ev),
+        channel=index.get("Channel") or "",
+        context=index.get("Context") or "",
+        exten=index.get("Exten") or "",
+        reason=_opt_int(msg, index, "Reason", ev),
+        uniqueid=index.get("Uniqueid") or "",
+        caller_id_num=index.get("CallerIDNum") or "",
+        caller_id_name=index.get("CallerIDName") or "",
+        action_id=index.get("ActionID"),
     )
 
-
-_Translator = Callable[[AmiMessage, float | None], AmiEvent]
 
 _DISPATCH: dict[str, _Translator] = {
     "Newchannel": _newchannel,
@@ -952,4 +1116,4 @@ def translate(msg: AmiMessage) -> AmiEvent | None:
     fn = _DISPATCH.get(name)
     if fn is None:
         return _new_OtherEvent(timestamp=ts, name=name, message=msg)
-    return fn(msg, ts)
+    return fn(msg, index, ts)
