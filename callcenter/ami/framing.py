@@ -3,8 +3,13 @@
 Why our own framer and not panoramisk's ``AMIProtocol.data_received``: panoramisk decodes every TCP
 chunk on its own with ``errors='ignore'``, so a UTF-8 character split across two reads vanishes
 ("共青团12355" arrived as "青团12355"), and it keeps repeated keys only by turning values into lists.
-Here the byte stream is cut on the blank line first and each *whole* message is decoded, so a character
+Here the byte stream is cut on the blank line first and only *whole* messages are decoded, so a character
 can never be split; invalid bytes become U+FFFD and a warning is logged.
+
+Two paths, the same messages (tests/ami/test_framing.py holds them to that): ``_feed_crlf`` for what
+Asterisk really sends — CRLF only, valid UTF-8, one colon per line — builds each message's key index with
+a handful of C-level calls per 64 KiB read; anything else (bare LFs, invalid bytes, lines without ``": "``,
+line numbers for replay) goes through ``_feed_any``. AMI ingest speed is a benchmark (issue 8).
 
 Wire format (Asterisk ``main/manager.c``): an optional banner line ``Asterisk Call Manager/x.y.z`` on
 connect, then messages of ``Key: Value`` lines ending CRLF, each message ended by an empty line. Bare
@@ -28,6 +33,9 @@ MAX_MESSAGE_BYTES = 1 << 20
 # shared infinite iterators for the C-level ``map(str.split, lines, _SEP, _ONE)`` of the fast path
 _SEP = repeat(": ")
 _ONE = repeat(1)
+# _feed_crlf's colon outline: every byte but ':', CR and LF is dropped; a clean message is a prefix of _CLEAN
+_NOT_COLON_CR_LF = bytes(b for b in range(256) if b not in b":\r\n")
+_CLEAN = b":\r\n" * 4096
 
 
 class AmiMessage:
@@ -42,10 +50,11 @@ class AmiMessage:
     keys, so building both for every message was the largest cost of AMI ingest (issue 8).
     """
 
-    __slots__ = ("_index", "_lines", "_pairs", "errors", "line")
+    __slots__ = ("_index", "_lines", "_pairs", "_parts", "errors", "line")
 
     _index: dict[str, str] | None
-    _lines: list[str] | None
+    _lines: list[str] | None  # "Key: Value" lines (fast path), pairs not built yet
+    _parts: list[str] | None  # key, value, key, value … (clean fast path), pairs not built yet
     _pairs: list[tuple[str, str]] | None
 
     def __init__(
@@ -56,6 +65,7 @@ class AmiMessage:
     ) -> None:
         self._pairs = pairs
         self._lines = None
+        self._parts = None
         self.errors = errors
         self.line = line
         self._index = None
@@ -66,6 +76,7 @@ class AmiMessage:
         msg = cls.__new__(cls)
         msg._pairs = None
         msg._lines = lines
+        msg._parts = None
         msg._index = index
         msg.errors = ()
         msg.line = None
@@ -79,22 +90,29 @@ class AmiMessage:
     def pairs(self) -> list[tuple[str, str]]:
         pairs = self._pairs
         if pairs is None:
-            lines = self._lines or []
-            pairs = [(k, v) for k, _, v in map(str.partition, lines, repeat(": "))]
+            parts = self._parts
+            if parts is not None:
+                pairs = list(zip(parts[::2], parts[1::2], strict=True))
+            else:
+                lines = self._lines or []
+                pairs = [(k, v) for k, _, v in map(str.partition, lines, repeat(": "))]
             self._pairs = pairs
-            self._lines = None
+            self._lines = self._parts = None
         return pairs
 
     @pairs.setter
     def pairs(self, value: list[tuple[str, str]]) -> None:
         self._pairs = value
-        self._lines = None
+        self._lines = self._parts = None
         self._index = None
 
     def _first_key(self) -> str | None:
         pairs = self._pairs
         if pairs is not None:
             return pairs[0][0] if pairs else None
+        parts = self._parts
+        if parts is not None:
+            return parts[0]
         lines = self._lines
         return lines[0].partition(": ")[0] if lines else None
 
@@ -226,14 +244,6 @@ class AmiFramer:
 
     def feed(self, data: bytes) -> list[AmiMessage]:
         buf = self._tail + data if self._tail else data
-        crlf = False
-        if b"\r" in buf:
-            # Real AMI is all CRLF: when every LF follows a CR, cutting on CRLFCRLF and CRLF is the same
-            # as normalising first, and two counts cost half a copy of the buffer.
-            if not self._count_lines and buf.count(b"\n") == buf.count(b"\r\n"):
-                crlf = True
-            else:
-                buf = buf.replace(b"\r\n", b"\n")
         if not self._started:
             if len(buf) < len(_BANNER_PREFIX_B) and _BANNER_PREFIX_B.startswith(buf):
                 self._tail = buf  # maybe the start of a banner: wait for more
@@ -250,13 +260,96 @@ class AmiFramer:
                 buf = buf[nl + 1 :]
                 self._line += 1
             self._started = True
+        if not self._count_lines:
+            out = self._feed_crlf(buf)
+            if out is not None:
+                return out
+        return self._feed_any(buf)
+
+    def _feed_crlf(self, buf: bytes) -> list[AmiMessage] | None:
+        """The fast path for what Asterisk sends (CRLF only, valid UTF-8); ``None``: take :meth:`_feed_any`.
+
+        Everything up to the last blank line is decoded at once and cut into messages. One
+        ``bytes.translate`` keeps only the colons, CRs and LFs of those bytes: a message whose lines each
+        hold exactly one colon shows as ``:␍␊:␍␊…:`` there. Such a *clean* message with as many
+        ``": "`` as lines is one ``Key: Value`` per line for sure, so a single replace-and-split gives
+        key, value, key, value … and ``dict(zip(it, it))`` the index — the cheapest exact way found to
+        build it (issue 8). Any other message (a value with a colon, a line without ``": "``) goes through
+        :meth:`_crlf_message`, the per-message path; a bare LF anywhere sends the whole buffer to
+        :meth:`_feed_any`, which normalises line ends first.
+        """
+        end = buf.rfind(b"\r\n\r\n")
+        if end < 0 or buf.endswith(b"\r\n", 0, end):
+            return None  # no whole message yet, or a run of blank lines: cut as _feed_any would
+        tail = buf[end + 4 :]
+        if b"\n" in tail and tail.count(b"\n") != tail.count(b"\r\n"):
+            return None
+        region = buf[:end]
+        try:
+            text = region.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # _feed_any decodes message by message, with replacement and a warning
+        parts = text.split("\r\n\r\n")
+        colons = region.translate(None, _NOT_COLON_CR_LF)
+        # the colon outline cuts where the text does unless a line without a colon adds a blank line
+        if b"\r\n\r\n\r\n" not in colons and colons.count(b"\r\n\r\n") == len(parts) - 1:
+            outlines = colons.split(b"\r\n\r\n")
+        else:
+            outlines = [b""] * len(parts)
+        out: list[AmiMessage] = []
+        append = out.append
+        new = AmiMessage.__new__
+        for part, outline in zip(parts, outlines, strict=True):
+            if _CLEAN.startswith(outline) and len(outline) % 3 == 1:
+                kv = part.replace(": ", "\r\n").split("\r\n")
+                if len(kv) * 3 == 2 * (len(outline) + 2):  # one ": " per line
+                    it = iter(kv)
+                    index = dict(zip(it, it))  # noqa: B905 - pairs from one iterator, even length
+                    if len(index) * 2 != len(kv):  # a repeated key: the first one wins
+                        index = dict(zip(kv[-2::-2], kv[::-2], strict=True))
+                    msg = new(AmiMessage)
+                    msg._index = index
+                    msg._parts = kv
+                    msg._lines = msg._pairs = None
+                    msg.errors = ()
+                    msg.line = None
+                    append(msg)
+                    continue
+            if not part:
+                continue
+            if part.count("\n") != part.count("\r\n"):
+                return None
+            message = self._crlf_message(part)
+            if message is not None:
+                append(message)
+        self._tail = self._check_tail(tail)
+        return out
+
+    def _crlf_message(self, text: str) -> AmiMessage | None:
+        lines = text.split("\r\n")
+        try:
+            # every line "Key: Value": a 2-item split each, first occurrence wins (reversed);
+            # any other line makes dict() raise and the message takes the slow path
+            index = dict(map(str.split, reversed(lines), _SEP, _ONE))
+        except ValueError:
+            text = text.replace("\r\n", "\n")
+            return self._check(_parse_slow(text, None), text, None)
+        return AmiMessage._from_lines(lines, index)
+
+    def _feed_any(self, buf: bytes) -> list[AmiMessage]:
+        """Any line ends, any bytes; line numbers when counting."""
+        crlf = False
+        if b"\r" in buf:
+            # when every LF follows a CR, cutting on CRLFCRLF and CRLF is the same as normalising first
+            if not self._count_lines and buf.count(b"\n") == buf.count(b"\r\n"):
+                crlf = True
+            else:
+                buf = buf.replace(b"\r\n", b"\n")
         parts = buf.split(b"\r\n\r\n" if crlf else b"\n\n")
         self._tail = self._check_tail(parts.pop())
         if not self._count_lines:
             out: list[AmiMessage] = []
             append = out.append
-            eol = "\r\n" if crlf else "\n"
-            from_lines = AmiMessage._from_lines
             for raw in parts:
                 if not raw:
                     continue
@@ -264,22 +357,10 @@ class AmiFramer:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     msg = self._decode(raw.replace(b"\r\n", b"\n") if crlf else raw, None)
-                    if msg is not None:
-                        append(msg)
-                    continue
-                lines = text.split(eol)
-                try:
-                    # every line "Key: Value": a 2-item split each, first occurrence wins (reversed);
-                    # any other line makes dict() raise and the message takes the slow path
-                    index = dict(map(str.split, reversed(lines), _SEP, _ONE))
-                except ValueError:
-                    if crlf:
-                        text = text.replace("\r\n", "\n")
-                    msg = self._check(_parse_slow(text, None), text, None)
-                    if msg is not None:
-                        append(msg)
-                    continue
-                append(from_lines(lines, index))
+                else:
+                    msg = self._crlf_message(text) if crlf else self._check(parse_message(text), text, None)
+                if msg is not None:
+                    append(msg)
             return out
         out = []
         for raw in parts:

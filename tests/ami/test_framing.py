@@ -162,3 +162,47 @@ def test_endless_garbage_is_not_buffered_forever() -> None:
     assert framer.errors
     [msg] = framer.feed(b"\n\nEvent: A\r\n\r\n")[-1:]
     assert msg.name == "A"
+
+
+class _GeneralPathOnly(AmiFramer):
+    """The framer without its CRLF fast path: what every message must look like either way."""
+
+    def _feed_crlf(self, buf: bytes) -> list[AmiMessage] | None:
+        return None
+
+
+_line = st.one_of(
+    st.tuples(_key, _value).map(lambda kv: f"{kv[0]}: {kv[1]}"),  # the usual line
+    st.tuples(_key, _value, _value).map(lambda kv: f"{kv[0]}: {kv[1]}: {kv[2]}"),  # ": " in the value
+    st.tuples(_key, _value).map(lambda kv: f"{kv[0]}:{kv[1]}"),  # no space after the colon
+    _value.filter(lambda v: ":" not in v),  # no colon at all
+    st.sampled_from(["Event: A", "Event: B", "Response: Follows", "--END COMMAND--", "", "x\r"]),
+)
+_raw_message = st.lists(_line, min_size=1, max_size=6).map("\r\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=st.lists(_raw_message, min_size=1, max_size=6), bare_lf=st.booleans())
+def test_fast_path_and_general_path_agree(messages: list[str], bare_lf: bool) -> None:
+    body = "\r\n\r\n".join(messages) + "\r\n\r\n"
+    if bare_lf:
+        body = body.replace("\r\n", "\n", 1)
+    data = body.encode()
+    fast, general = AmiFramer(), _GeneralPathOnly()
+    got, want = fast.feed(data), general.feed(data)
+    assert [(m.pairs, m.errors, m.to_dict()) for m in got] == [(m.pairs, m.errors, m.to_dict()) for m in want]
+    assert [m.get(k) for m in got for k, _ in m.pairs] == [m.get(k) for m in want for k, _ in m.pairs]
+    assert fast.errors == general.errors
+    assert fast.flush() == general.flush()
+
+
+def test_colon_free_line_next_to_the_blank_line_is_still_an_error() -> None:
+    # the colon outline of "K: v / garbage / blank / K2: w" looks like two clean one-line messages
+    [a, b] = frame_all(b"Event: A\r\ngarbage\r\n\r\nEvent: B\r\nX: 1\r\n\r\n")
+    assert a.pairs == [("Event", "A")] and a.errors == ("garbage",)
+    assert b.to_dict() == {"Event": "B", "X": "1"}
+
+
+def test_repeated_key_in_a_clean_message_first_wins() -> None:
+    [msg] = frame_all(b"Event: A\r\nX: 1\r\nX: 2\r\n\r\n")
+    assert msg.get("X") == "1" and msg.get_all("X") == ["1", "2"]
