@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from callcenter.ami.framing import AmiMessage
 
@@ -107,15 +107,17 @@ _SNAPSHOT_FIELDS = (
 class ChannelSnapshot:
     """The channel block every channel event carries (``Dest``-prefixed for the called leg). Immutable.
 
-    Most consumers read three of its thirteen fields, so the translator stores only those (``channel``,
-    ``uniqueid``, ``linkedid``) and reads the others from the message's key index when asked: building
-    all thirteen for every channel event was most of the translation cost (issue 8). ``ChannelState``
-    and ``Priority`` are still checked when the event is translated, so a garbled one is a
-    :class:`TranslationError` there and not a surprise later. Equality, hash and repr are those of the
-    frozen dataclass it replaces (all thirteen fields); ``ChannelSnapshot(...)`` takes the same arguments.
+    The live model reads ``uniqueid`` and ``linkedid`` for every event and the rest now and then, so the
+    translator stores those two and a reference to the message's key index, from which the other
+    eleven fields are read when asked: building all thirteen for every channel event was most of the
+    translation cost (issue 8). ``ChannelState`` and ``Priority`` are still checked when the event is
+    translated, so a garbled one is a :class:`TranslationError` there and not a surprise later. Equality,
+    hash and repr are those of the frozen dataclass it replaces (all thirteen fields), and
+    ``ChannelSnapshot(...)`` takes the same arguments. A prefixed leg (``Dest``, ``Transferer`` …) is an
+    instance of a small subclass that only knows its prefixed key names.
     """
 
-    __slots__ = ("_index", "_keys", "channel", "linkedid", "uniqueid")
+    __slots__ = ("_index", "linkedid", "uniqueid")
     __match_args__ = (
         "channel",
         "uniqueid",
@@ -131,12 +133,12 @@ class ChannelSnapshot:
         "language",
         "account_code",
     )
+    #: _SNAPSHOT_KEYS with this leg's prefix
+    _keys: ClassVar[tuple[str, ...]] = _SNAPSHOT_KEYS
 
-    channel: str
     uniqueid: str
     linkedid: str
     _index: dict[str, str]  # the message's key index (never changed after framing) or our own
-    _keys: tuple[str, ...]  # _SNAPSHOT_KEYS with this leg's prefix
 
     def __init__(
         self,
@@ -169,15 +171,20 @@ class ChannelSnapshot:
             language,
             account_code,
         )
-        _init_snapshot(
-            self, channel, uniqueid, linkedid, dict(zip(_SNAPSHOT_KEYS, values, strict=True)), _SNAPSHOT_KEYS
-        )
+        # through the slot descriptors: __setattr__ refuses every assignment
+        _set_index(self, dict(zip(self._keys, values, strict=True)))
+        _set_uniqueid(self, uniqueid)
+        _set_linkedid(self, linkedid)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def channel(self) -> str:
+        return self._index[self._keys[0]]  # present: the translator requires it
 
     @property
     def state(self) -> int | None:
@@ -234,9 +241,8 @@ class ChannelSnapshot:
         return tuple(getattr(self, name) for name in _SNAPSHOT_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, ChannelSnapshot):
             return NotImplemented
-        assert isinstance(other, ChannelSnapshot)
         return self._astuple() == other._astuple()
 
     def __hash__(self) -> int:
@@ -251,27 +257,21 @@ class ChannelSnapshot:
 
 
 _object_new = object.__new__
-_set_channel = ChannelSnapshot.__dict__["channel"].__set__
 _set_uniqueid = ChannelSnapshot.__dict__["uniqueid"].__set__
 _set_linkedid = ChannelSnapshot.__dict__["linkedid"].__set__
 _set_index = ChannelSnapshot.__dict__["_index"].__set__
-_set_keys = ChannelSnapshot.__dict__["_keys"].__set__
+_LEGS: dict[str, type[ChannelSnapshot]] = {"": ChannelSnapshot}
 
 
-def _init_snapshot(
-    snap: ChannelSnapshot,
-    channel: str,
-    uniqueid: str,
-    linkedid: str,
-    index: dict[str, str],
-    keys: tuple[str, ...],
-) -> None:
-    # through the slot descriptors: __setattr__ refuses every assignment
-    _set_channel(snap, channel)
-    _set_uniqueid(snap, uniqueid)
-    _set_linkedid(snap, linkedid)
-    _set_index(snap, index)
-    _set_keys(snap, keys)
+def _leg(prefix: str) -> type[ChannelSnapshot]:
+    """The snapshot class of a prefixed channel block (``Dest``, ``Transferer`` …), made once."""
+    cls = _LEGS.get(prefix)
+    if cls is None:
+        keys = tuple(prefix + k for k in _SNAPSHOT_KEYS)
+        cls = _LEGS[prefix] = type(
+            f"_{prefix}ChannelSnapshot", (ChannelSnapshot,), {"__slots__": (), "_keys": keys}
+        )
+    return cls
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -617,55 +617,43 @@ def _bool(raw: str | None) -> bool | None:
     return raw.strip().lower() in ("1", "yes", "true", "on")
 
 
-_PLAIN = _SNAPSHOT_KEYS
-_DEST = tuple("Dest" + k for k in _SNAPSHOT_KEYS)
-_PREFIXED: dict[str, tuple[str, ...]] = {"": _PLAIN, "Dest": _DEST}
+_DEST = _leg("Dest")
+#: what ChannelState and Priority hold on the wire (absent, empty, small numbers): surely parse
+_PLAIN_NUMBERS = frozenset([None, "", *map(str, range(1000))])
 
 
-def _keys(prefix: str) -> tuple[str, ...]:
-    keys = _PREFIXED.get(prefix)
-    if keys is None:
-        keys = tuple(prefix + k for k in _SNAPSHOT_KEYS)
-        _PREFIXED[prefix] = keys
-    return keys
-
-
-def _snap(msg: AmiMessage, index: _Index, event: str, keys: tuple[str, ...] = _PLAIN) -> ChannelSnapshot:
-    """The channel block under ``keys``; a missing Channel/Uniqueid or a garbled number is an error."""
-    get = index.get
-    channel = get(keys[0])
-    uniqueid = get(keys[1])
-    if channel is None or uniqueid is None:
-        raise TranslationError(event, f"missing {keys[0] if channel is None else keys[1]}", msg.pairs)
-    state_raw = get(keys[3])
-    prio_raw = get(keys[10])
-    # plain digits (the wire's only form) surely parse; anything else is tried now, so that the lazy
-    # fields can never fail later
-    if (state_raw and not (state_raw.isdecimal() and len(state_raw) < 19)) or (
-        prio_raw and not (prio_raw.isdecimal() and len(prio_raw) < 19)
-    ):
-        try:
+def _snap(
+    msg: AmiMessage, index: _Index, event: str, cls: type[ChannelSnapshot] = ChannelSnapshot
+) -> ChannelSnapshot:
+    """The channel block of ``cls``'s leg; a missing Channel/Uniqueid or a garbled number is an error."""
+    keys = cls._keys
+    uniqueid = index.get(keys[1])
+    if uniqueid is None or keys[0] not in index:
+        raise TranslationError(event, f"missing {keys[1] if keys[0] in index else keys[0]}", msg.pairs)
+    state_raw = index.get(keys[3])
+    prio_raw = index.get(keys[10])
+    if state_raw not in _PLAIN_NUMBERS or prio_raw not in _PLAIN_NUMBERS:
+        try:  # "-1", " 6", "+2" are numbers too; the lazy fields parse them the same way
             int(state_raw or 0)
             int(prio_raw or 0)
         except ValueError:
             raise TranslationError(
                 event, f"garbled {keys[3]}/{keys[10]}: {state_raw!r}/{prio_raw!r}", msg.pairs
             ) from None
-    snap: ChannelSnapshot = _object_new(ChannelSnapshot)
-    _set_channel(snap, channel)
-    _set_uniqueid(snap, uniqueid)
-    _set_linkedid(snap, get(keys[2]) or uniqueid)
+    snap: ChannelSnapshot = _object_new(cls)
     _set_index(snap, index)
-    _set_keys(snap, keys)
+    _set_uniqueid(snap, uniqueid)
+    _set_linkedid(snap, index.get(keys[2]) or uniqueid)
     return snap
 
 
 def _snapshot(
-    msg: AmiMessage, index: _Index, event: str, keys: tuple[str, ...] = _PLAIN
+    msg: AmiMessage, index: _Index, event: str, cls: type[ChannelSnapshot] = ChannelSnapshot
 ) -> ChannelSnapshot | None:
     """An optional channel block: ``None`` without Channel and Uniqueid (a garbled number is an error)."""
+    keys = cls._keys
     if keys[0] in index and keys[1] in index:
-        return _snap(msg, index, event, keys)
+        return _snap(msg, index, event, cls)
     return None
 
 
@@ -980,8 +968,8 @@ def _blindtransfer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent
         kind="blind",
         result=index.get("Result") or "",
         is_external=bool(_bool(index.get("IsExternal"))),
-        transferer=_snapshot(msg, index, ev, _keys("Transferer")),
-        transferee=_snapshot(msg, index, ev, _keys("Transferee")),
+        transferer=_snapshot(msg, index, ev, _leg("Transferer")),
+        transferee=_snapshot(msg, index, ev, _leg("Transferee")),
         target=None,
         context=index.get("Context") or "",
         extension=index.get("Extension") or "",
@@ -995,9 +983,9 @@ def _attendedtransfer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEv
         kind="attended",
         result=index.get("Result") or "",
         is_external=bool(_bool(index.get("IsExternal"))),
-        transferer=_snapshot(msg, index, ev, _keys("OrigTransferer")),
-        transferee=_snapshot(msg, index, ev, _keys("SecondTransferer")),
-        target=_snapshot(msg, index, ev, _keys("TransferTarget")),
+        transferer=_snapshot(msg, index, ev, _leg("OrigTransferer")),
+        transferee=_snapshot(msg, index, ev, _leg("SecondTransferer")),
+        target=_snapshot(msg, index, ev, _leg("TransferTarget")),
         context=index.get("Context") or "",
         extension=index.get("DestExten") or "",
     )

@@ -49,7 +49,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from callcenter.ami.events import (
     AgentCalled,
@@ -250,10 +250,37 @@ _copy_record = _copier(CallRecord)
 _copy_attempt = _copier(AgentAttempt)
 
 
+_H = TypeVar("_H", CallChanged, CallEnded)
+
+
 def _copy(rec: CallRecord) -> CallRecord:
     out: CallRecord = _copy_record(rec)
-    out.attempts = [_copy_attempt(a) for a in rec.attempts]
+    attempts = rec.attempts
+    out.attempts = list(map(_copy_attempt, attempts)) if attempts else []
     return out
+
+
+def _holder(cls: type[_H]) -> Callable[[CallRecord], _H]:
+    """``cls(record)`` for a frozen one-field change class, through the slot descriptor.
+
+    A frozen dataclass's ``__init__`` assigns through ``object.__setattr__``; one of these is made per
+    CallChanged, so the descriptor saves a measurable share of AMI ingest (issue 8). Same object.
+    """
+    (only,) = dataclasses.fields(cls)
+    assert only.name == "record" and not hasattr(cls, "__post_init__"), cls
+    set_record = cls.__dict__["record"].__set__
+    new = object.__new__
+
+    def make(record: CallRecord) -> _H:
+        change: _H = new(cls)
+        set_record(change, record)
+        return change
+
+    return make
+
+
+_call_changed = _holder(CallChanged)
+_call_ended = _holder(CallEnded)
 
 
 def _known(value: str) -> bool:
@@ -313,8 +340,8 @@ class LiveModel:
             return []
         out: list[Change] = []
         self._out = out
-        when = event.timestamp if event.timestamp is not None else received_at
-        handler(event, when)
+        when = event.timestamp
+        handler(event, received_at if when is None else when)
         return out
 
     def sweep(self, now: float, max_idle: float = DEFAULT_IDLE_SECONDS) -> list[Change]:
@@ -402,7 +429,7 @@ class LiveModel:
         return q
 
     def _changed(self, call: _Call) -> None:
-        self._out.append(CallChanged(_copy(call.record)))
+        self._out.append(_call_changed(_copy(call.record)))
 
     def _call_for(self, snap: ChannelSnapshot, when: float | None) -> _Call | None:
         """The call a channel belongs to now, following moves between Linkedids."""
@@ -989,4 +1016,4 @@ class LiveModel:
                 if attempt.talk_seconds is None and start is not None and when is not None:
                     attempt.talk_seconds = max(0.0, when - start)
         self._forget(lid, call)
-        self._out.append(CallEnded(_copy(rec)))
+        self._out.append(_call_ended(_copy(rec)))
