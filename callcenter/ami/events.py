@@ -1087,10 +1087,8 @@ KNOWN_EVENTS = frozenset(_DISPATCH)
 
 def translate(msg: AmiMessage) -> AmiEvent | None:
     """Typed event for an AMI event message; ``None`` for a response (not an event)."""
-    # the key index only: the framer's fast path builds no pair list unless someone asks for it
-    index = msg._index
-    if index is None:
-        index = msg._build_index()
+    # the key index, not kept by the message (AmiMessage._scan): it lives as long as the event needs it
+    index = msg._scan()
     name = index.get("Event")  # the first Event header, wherever it is
     if name is None:
         return None

@@ -45,16 +45,20 @@ class AmiMessage:
     ``get_all`` every value in order. ``line`` is the 1-based line of the message's first line in the
     stream when the framer was asked to count lines (replay), else ``None``.
 
-    The framer's fast path builds only the key index (one C-level ``dict(map(...))`` per message) and
-    keeps the raw lines; ``pairs`` is built from them on first use. Most consumers only ``get`` a few
-    keys, so building both for every message was the largest cost of AMI ingest (issue 8).
+    Nothing is built before it is read. A message from the framer's CRLF fast path keeps just its text
+    (one ``Key: Value`` per line, checked) and builds the key index on first use, the pair list only if
+    asked; :func:`callcenter.ami.events.translate` reads it through :meth:`_scan`, which leaves nothing
+    behind, so each message's strings are freed (and their memory reused, still in the CPU cache) as soon
+    as its event is gone. Building everything for a whole 64 KiB read up front was most of the cost of AMI
+    ingest (issue 8).
     """
 
-    __slots__ = ("_index", "_lines", "_pairs", "_parts", "errors", "line")
+    __slots__ = ("_index", "_lines", "_pairs", "_size", "_text", "errors", "line")
 
     _index: dict[str, str] | None
+    _text: str | None  # a clean message's text (CRLF lines, one ": " each, checked by the framer)
+    _size: int  # its number of lines
     _lines: list[str] | None  # "Key: Value" lines (fast path), pairs not built yet
-    _parts: list[str] | None  # key, value, key, value … (clean fast path), pairs not built yet
     _pairs: list[tuple[str, str]] | None
 
     def __init__(
@@ -65,7 +69,7 @@ class AmiMessage:
     ) -> None:
         self._pairs = pairs
         self._lines = None
-        self._parts = None
+        self._text = None
         self.errors = errors
         self.line = line
         self._index = None
@@ -76,7 +80,7 @@ class AmiMessage:
         msg = cls.__new__(cls)
         msg._pairs = None
         msg._lines = lines
-        msg._parts = None
+        msg._text = None
         msg._index = index
         msg.errors = ()
         msg.line = None
@@ -86,41 +90,67 @@ class AmiMessage:
     def from_mapping(cls, headers: dict[str, str]) -> AmiMessage:
         return cls(list(headers.items()))
 
+    def _split_text(self) -> list[str] | None:
+        """Key, value, key, value … of a clean message; ``None`` if a line is ``Key:Value`` (no space)."""
+        text = self._text
+        assert text is not None
+        kv = text.replace(": ", "\r\n").split("\r\n")
+        return kv if len(kv) == 2 * self._size else None
+
     @property
     def pairs(self) -> list[tuple[str, str]]:
         pairs = self._pairs
         if pairs is None:
-            parts = self._parts
-            if parts is not None:
-                pairs = list(zip(parts[::2], parts[1::2], strict=True))
+            if self._text is not None:
+                kv = self._split_text()
+                if kv is not None:
+                    pairs = list(zip(kv[::2], kv[1::2], strict=True))
+                else:  # one colon per line: the slow parser reads "Key:Value" and "Key: Value" alike
+                    slow = _parse_slow(self._text.replace("\r\n", "\n"), None)
+                    pairs = slow.pairs if slow is not None else []
             else:
                 lines = self._lines or []
                 pairs = [(k, v) for k, _, v in map(str.partition, lines, repeat(": "))]
             self._pairs = pairs
-            self._lines = self._parts = None
+            self._lines = self._text = None
         return pairs
 
     @pairs.setter
     def pairs(self, value: list[tuple[str, str]]) -> None:
         self._pairs = value
-        self._lines = self._parts = None
+        self._lines = self._text = None
         self._index = None
 
     def _first_key(self) -> str | None:
+        text = self._text
+        if text is not None:
+            return text[: text.find(":")]
         pairs = self._pairs
         if pairs is not None:
             return pairs[0][0] if pairs else None
-        parts = self._parts
-        if parts is not None:
-            return parts[0]
         lines = self._lines
         return lines[0].partition(": ")[0] if lines else None
 
     def _build_index(self) -> dict[str, str]:
-        # reversed: the first occurrence of a key wins, built at C speed
-        index = dict(reversed(self.pairs))
+        index = self._scan()
         self._index = index
         return index
+
+    def _scan(self) -> dict[str, str]:
+        """The key index, built if need be but not kept (the translator's way in; see the class doc)."""
+        index = self._index
+        if index is not None:
+            return index
+        if self._text is not None:
+            kv = self._split_text()
+            if kv is not None:
+                it = iter(kv)
+                index = dict(zip(it, it))  # noqa: B905 - pairs from one iterator, even length
+                if len(index) == self._size:
+                    return index
+                return dict(zip(kv[-2::-2], kv[::-2], strict=True))  # repeated keys: the first wins
+        # reversed: the first occurrence of a key wins, built at C speed
+        return dict(reversed(self.pairs))
 
     def get(self, key: str, default: str | None = None) -> str | None:
         index = self._index
@@ -301,20 +331,14 @@ class AmiFramer:
         new = AmiMessage.__new__
         for part, outline in zip(parts, outlines, strict=True):
             if _CLEAN.startswith(outline) and len(outline) % 3 == 1:
-                kv = part.replace(": ", "\r\n").split("\r\n")
-                if len(kv) * 3 == 2 * (len(outline) + 2):  # one ": " per line
-                    it = iter(kv)
-                    index = dict(zip(it, it))  # noqa: B905 - pairs from one iterator, even length
-                    if len(index) * 2 != len(kv):  # a repeated key: the first one wins
-                        index = dict(zip(kv[-2::-2], kv[::-2], strict=True))
-                    msg = new(AmiMessage)
-                    msg._index = index
-                    msg._parts = kv
-                    msg._lines = msg._pairs = None
-                    msg.errors = ()
-                    msg.line = None
-                    append(msg)
-                    continue
+                msg = new(AmiMessage)
+                msg._text = part
+                msg._size = (len(outline) + 2) // 3
+                msg._index = msg._lines = msg._pairs = None
+                msg.errors = ()
+                msg.line = None
+                append(msg)
+                continue
             if not part:
                 continue
             if part.count("\n") != part.count("\r\n"):
