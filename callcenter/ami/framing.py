@@ -141,9 +141,10 @@ class AmiMessage:
         index = self._index
         if index is not None:
             return index
-        if self._text is not None:
-            kv = self._split_text()
-            if kv is not None:
+        text = self._text
+        if text is not None:  # as _split_text, inline: this is once per AMI event
+            kv = text.replace(": ", "\r\n").split("\r\n")
+            if len(kv) == 2 * self._size:
                 it = iter(kv)
                 index = dict(zip(it, it))  # noqa: B905 - pairs from one iterator, even length
                 if len(index) == self._size:
