@@ -71,7 +71,7 @@ def test_snapshot_is_frozen() -> None:
     event = translate(AmiMessage([("Event", "Newchannel"), *CALLER]))
     assert isinstance(event, Newchannel)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        event.channel.channel = "PJSIP/other"
+        event.channel.uniqueid = "1760000000.2"
 
 
 @pytest.mark.parametrize("key", ["ChannelState", "Priority"])
