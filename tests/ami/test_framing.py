@@ -190,8 +190,15 @@ def test_fast_path_and_general_path_agree(messages: list[str], bare_lf: bool) ->
     data = body.encode()
     fast, general = AmiFramer(), _GeneralPathOnly()
     got, want = fast.feed(data), general.feed(data)
-    assert [(m.pairs, m.errors, m.to_dict()) for m in got] == [(m.pairs, m.errors, m.to_dict()) for m in want]
-    assert [m.get(k) for m in got for k, _ in m.pairs] == [m.get(k) for m in want for k, _ in m.pairs]
+    assert len(got) == len(want)
+    keys = [[k for k, _ in m.pairs] + ["Event", "Nope"] for m in want]
+    # lookups first (the translator's order: the fast path builds no pair list for them), then the rest
+    assert [[m.get(k) for k in ks] for m, ks in zip(got, keys, strict=True)] == [
+        [m.get(k) for k in ks] for m, ks in zip(want, keys, strict=True)
+    ]
+    assert [(m.pairs, m.errors, m.to_dict(), m.is_event) for m in got] == [
+        (m.pairs, m.errors, m.to_dict(), m.is_event) for m in want
+    ]
     assert fast.errors == general.errors
     assert fast.flush() == general.flush()
 
