@@ -302,12 +302,13 @@ class AmiFramer:
 
         Everything up to the last blank line is decoded at once and cut into messages. One
         ``bytes.translate`` keeps only the colons, CRs and LFs of those bytes: a message whose lines each
-        hold exactly one colon shows as ``:␍␊:␍␊…:`` there. Such a *clean* message with as many
-        ``": "`` as lines is one ``Key: Value`` per line for sure, so a single replace-and-split gives
-        key, value, key, value … and ``dict(zip(it, it))`` the index — the cheapest exact way found to
-        build it (issue 8). Any other message (a value with a colon, a line without ``": "``) goes through
-        :meth:`_crlf_message`, the per-message path; a bare LF anywhere sends the whole buffer to
-        :meth:`_feed_any`, which normalises line ends first.
+        hold exactly one colon shows as ``:␍␊:␍␊…:`` there. Such a *clean* message cannot hold a framing
+        error, so it is handed out as its text; its key index is built when first read (one
+        replace-and-split and ``dict(zip(it, it))`` when there are as many ``": "`` as lines, see
+        :meth:`AmiMessage._scan`) — the cheapest exact way found (issue 8). Any other message (a value
+        with a colon, a line without ``": "``) goes through :meth:`_crlf_message`, the per-message path
+        that records errors now; a bare LF anywhere sends the whole buffer to :meth:`_feed_any`, which
+        normalises line ends first.
         """
         end = buf.rfind(b"\r\n\r\n")
         if end < 0 or buf.endswith(b"\r\n", 0, end):
