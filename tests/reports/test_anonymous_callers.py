@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from callcenter.app import Hotline
 from callcenter.db.calls import upsert_calls
-from callcenter.records import CallRecord, Disposition
+from callcenter.records import Disposition
+from tests.reports.calls import finished_call
 from tests.web.conftest import logged_in
 from tests.workorders.conftest import T0, Clock
 
@@ -41,20 +42,15 @@ async def _day(hotline: Hotline, client: httpx.AsyncClient, clock: Clock) -> Non
         at = START + timedelta(minutes=10 * i)
         queued = disp is not Disposition.IVR_HANGUP
         records.append(
-            CallRecord(
-                linkedid=lid,
-                uniqueid=lid,
-                caller_number=number,
+            finished_call(
+                lid,
+                disp,
+                at=at,
+                number=number,
                 queue="zh-psychology" if queued else None,
-                language="zh",
-                arrived_at=at,
-                queue_joined_at=at if queued else None,
-                answered_at=at + timedelta(seconds=wait or 0) if disp is Disposition.ANSWERED else None,
-                ended_at=at + timedelta(seconds=(wait or 0) + (talk or 0) + 1),
-                wait_seconds=wait,
-                talk_seconds=talk,
-                disposition=disp,
-                agent="1001" if talk else None,
+                wait=wait,
+                talk=talk,
+                tail_seconds=1,
             )
         )
     async with hotline.db.sessions() as session, session.begin():

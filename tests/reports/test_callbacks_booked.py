@@ -11,7 +11,8 @@ import pytest
 
 from callcenter.app import Hotline
 from callcenter.db.calls import upsert_calls
-from callcenter.records import CallRecord, Disposition
+from callcenter.records import Disposition
+from tests.reports.calls import finished_call
 from tests.web.conftest import logged_in
 from tests.workorders.conftest import T0, Clock
 
@@ -35,21 +36,19 @@ async def test_a_booked_callback_is_offered_but_not_an_abandon(
         at = T0 + timedelta(minutes=i)
         queued = disp is not Disposition.IVR_CALLBACK
         records.append(
-            CallRecord(
-                linkedid=lid,
-                uniqueid=lid,
-                caller_number=f"1390000000{i}",
+            finished_call(
+                lid,
+                disp,
+                at=at,
+                number=f"1390000000{i}",
                 queue="zh-family",
-                language="zh",
-                arrived_at=at,
-                queue_joined_at=at if queued else None,
-                answered_at=at + timedelta(seconds=wait or 0) if disp is Disposition.ANSWERED else None,
-                ended_at=at + timedelta(seconds=(wait or 0) + (talk or 0) + 5),
-                wait_seconds=wait,
-                talk_seconds=talk,
-                disposition=disp,
+                wait=wait,
+                talk=talk,
+                tail_seconds=5,
             )
         )
+        if not queued:  # booked in the menu: it never joined the queue
+            records[-1].queue_joined_at = None
     async with hotline.db.sessions() as session, session.begin():
         await upsert_calls(session, records)
     await logged_in(client, "sup")

@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from callcenter.app import Hotline
 from callcenter.db.calls import upsert_calls
-from callcenter.records import CallRecord, Disposition
+from callcenter.records import Disposition
+from tests.reports.calls import finished_call
 from tests.web.conftest import logged_in
 from tests.workorders.conftest import T0, Clock
 
@@ -68,20 +69,15 @@ async def fixture_day(hotline: Hotline, client: httpx.AsyncClient, clock: Clock)
     for lid, queue, lang, disp, wait, talk, minutes in CALLS:
         at = T0 + timedelta(minutes=minutes)
         records.append(
-            CallRecord(
-                linkedid=lid,
-                uniqueid=lid,
-                caller_number=f"1380000{lid[1]:0>4}",
+            finished_call(
+                lid,
+                disp,
+                at=at,
+                number=f"1380000{lid[1]:0>4}",
                 queue=queue,
                 language=lang,
-                arrived_at=at,
-                queue_joined_at=at if queue else None,
-                answered_at=at + timedelta(seconds=wait or 0) if disp is Disposition.ANSWERED else None,
-                ended_at=at + timedelta(seconds=(wait or 0) + (talk or 0)),
-                wait_seconds=wait,
-                talk_seconds=talk,
-                disposition=disp,
-                agent="1001" if talk else None,
+                wait=wait,
+                talk=talk,
             )
         )
     async with hotline.db.sessions() as session, session.begin():

@@ -27,7 +27,7 @@ class FakeAmi:
         self.refuse: set[str] = set()
 
     async def send_action(self, action: ActionSpec, *, as_list: bool, timeout: float = 10.0) -> AmiResponse:
-        fields = dict(action)  # type: ignore[arg-type]
+        fields = dict(action)
         self.sent.append(fields)
         if fields["Action"] in self.refuse:
             raise AmiActionError(fields["Action"], "Interface not found")
@@ -60,7 +60,8 @@ def _event(name: str, ext: str, linkedid: str, queue: str = "zh-legal", **extra:
 
 @pytest.fixture
 def rig() -> tuple[AgentBoard, FakeAmi, Clock, list[Mapping[str, Any]]]:
-    ami, clock, published = FakeAmi(), Clock(), []
+    ami, clock = FakeAmi(), Clock()
+    published: list[Mapping[str, Any]] = []
     board = AgentBoard(AmiActions(ami), lambda: PLAN, published.append, clock=clock)
     return board, ami, clock, published
 
