@@ -205,7 +205,13 @@ class Hotline:
 
         self.transfers = TransferService(db.sessions, self.model, self._current_plan, actions)
         self.crisis = CrisisService(
-            db.sessions, self.hub, self.model, self._current_plan, actions, self.transfers
+            db.sessions,
+            self.hub,
+            self.model,
+            self._current_plan,
+            actions,
+            self.transfers,
+            work_orders=lambda: self.workorders,
         )
         self.callbacks = CallbackService(db.sessions, self.hub, actions, crisis_calls=self.crisis.is_crisis)
         await self.callbacks.load()

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +28,7 @@ from callcenter.crisis.models import CallRiskRow
 from callcenter.live.model import LiveModel
 from callcenter.transfers.service import CallNotLive, NoPbx, TransferMode, TransferOut, TransferService
 from callcenter.web.hub import LiveHub
+from callcenter.workorders.service import WorkOrderService
 from routing.plan import HotlinePlan
 
 __all__ = ["CrisisMark", "CrisisService", "risk_of"]
@@ -64,6 +65,7 @@ class CrisisService:
         actions: Callable[[], AmiActions | None],
         transfers: TransferService,
         *,
+        work_orders: Callable[[], WorkOrderService | None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -72,6 +74,7 @@ class CrisisService:
         self._plan = plan
         self._actions = actions
         self._transfers = transfers
+        self._work_orders = work_orders
         self._clock = clock
         self._marked: set[str] = set()
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -180,9 +183,15 @@ class CrisisService:
             "marked_at": mark.marked_at,
         }
         stmt = insert(CallRiskRow).values(**values).on_conflict_do_nothing(index_elements=["linkedid"])
+        work_orders = self._work_orders()
+        raised = None
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
-            await _raise_work_order_risk(session, mark.linkedid)
+            if work_orders is not None:  # a draft made later starts at crisis risk (risk_of)
+                actor = mark.marked_by or mark.source  # "ivr": the caller chose the crisis option
+                raised = await work_orders.raise_to_crisis(session, mark.linkedid, actor=actor)
+        if work_orders is not None and raised is not None:
+            work_orders.announce(raised)
 
     def _alert(self, mark: CrisisMark, caller_number: str | None) -> None:
         record = self._model.call(mark.linkedid)
@@ -200,25 +209,3 @@ class CrisisService:
             },
             roles=SUPERVISORS,
         )
-
-
-async def _raise_work_order_risk(session: AsyncSession, linkedid: str) -> None:
-    """The call's work order (issue 6's ``work_orders``, when it exists already) becomes crisis risk; a
-    draft made later reads the flag with :func:`risk_of`."""
-    exists = (
-        await session.execute(
-            text(
-                "SELECT 1 FROM information_schema.columns "
-                "WHERE table_name = 'work_orders' AND column_name = 'risk_level'"
-            )
-        )
-    ).first()
-    if exists is None:
-        return
-    await session.execute(
-        text(
-            "UPDATE work_orders SET risk_level = 'crisis' "
-            "WHERE linkedid = :linkedid AND risk_level IN ('none', 'low', 'medium', 'high')"
-        ),
-        {"linkedid": linkedid},
-    )

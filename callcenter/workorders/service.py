@@ -461,6 +461,30 @@ class WorkOrderService:
         self._announce(order)
         return order
 
+    async def raise_to_crisis(self, session: AsyncSession, linkedid: str, *, actor: str) -> WorkOrder | None:
+        """The call was marked a crisis (callcenter/crisis): its work order, if it has one below crisis
+        risk, becomes crisis risk in the caller's transaction, with a new version and a history entry like
+        any edit (in any status: the mark is a fact, not an edit the rules could refuse). Returns the order
+        to :meth:`announce` once committed, None when nothing changed."""
+        order = (
+            await session.execute(select(WorkOrder).where(WorkOrder.linkedid == linkedid).with_for_update())
+        ).scalar_one_or_none()
+        if order is None or order.risk_level == RiskLevel.CRISIS.value:
+            return None
+        changes = {
+            "risk_level": {"from": order.risk_level, "to": RiskLevel.CRISIS.value, "by": "crisis mark"}
+        }
+        order.risk_level = RiskLevel.CRISIS.value
+        state = state_of(order)
+        self._advance(
+            session, order, Step(state, Action.EDIT, state.status), actor, self.clock(), changes=changes
+        )
+        return order
+
+    def announce(self, order: WorkOrder) -> None:
+        """Tell the pages an order changed (after its transaction committed)."""
+        self._announce(order)
+
     async def step(
         self,
         order_id: int,

@@ -245,8 +245,23 @@ async def test_marking_an_answered_call_crisis_flags_its_work_order(rig: Rig) ->
         assert response.status_code == 200, response.text
         assert response.json()["reprioritised"] is False  # answered: nothing left to reorder
     async with rig.hotline.db.sessions() as session:
-        level = (
-            await session.execute(text("SELECT risk_level FROM work_orders WHERE id = :id"), {"id": order_id})
-        ).scalar_one()
+        level, version = (
+            await session.execute(
+                text("SELECT risk_level, version FROM work_orders WHERE id = :id"), {"id": order_id}
+            )
+        ).one()
+        history = (
+            await session.execute(
+                text(
+                    "SELECT actor, action, version, changes FROM work_order_events"
+                    " WHERE work_order_id = :id ORDER BY version"
+                ),
+                {"id": order_id},
+            )
+        ).all()
     assert level == "crisis"
+    # like any edit: a new version and a history entry saying who raised it and from what
+    last = history[-1]
+    assert (last.actor, last.action, last.version) == ("a1002", "edit", version) and version > 1
+    assert last.changes["risk_level"]["to"] == "crisis" and last.changes["risk_level"]["by"] == "crisis mark"
     call.hangup()
