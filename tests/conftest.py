@@ -20,8 +20,6 @@ os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 # (Hotline.start_overflow) so that it does not change who answers in everyone else's tests.
 os.environ.setdefault("HOTLINE_OVERFLOW_INTERVAL", "0")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
@@ -55,11 +53,3 @@ async def database(session_database: Database) -> Database:
     async with session_database.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return session_database
-
-
-@pytest.fixture(scope="session")
-def shared_fixtures() -> Path:
-    path = SHARED / "fixtures"
-    if not path.is_dir():
-        pytest.skip(f"the shared fixtures are not beside the project ({path})")
-    return path
