@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from callcenter.ami.connection import AmiError
 from callcenter.app import Hotline
@@ -28,6 +28,8 @@ Dialler = Annotated[Principal, Depends(require({Role.CALLBACK_AGENT} | SUPERVISO
 
 
 class CallbackTaskModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read straight from the service's CallbackTaskOut
+
     id: str
     number: str
     status: str
@@ -51,24 +53,7 @@ class DialIn(BaseModel):
 
 
 def model_of(task: CallbackTaskOut) -> CallbackTaskModel:
-    return CallbackTaskModel(
-        id=task.id,
-        number=task.number,
-        status=task.status,
-        created_at=task.created_at,
-        due_at=task.due_at,
-        call_ids=list(task.call_ids),
-        sources=list(task.sources),
-        queue=task.queue,
-        language=task.language,
-        crisis=task.crisis,
-        priority=task.priority,
-        attempts=task.attempts,
-        last_outcome=task.last_outcome,
-        assigned_to=task.assigned_to,
-        closed_at=task.closed_at,
-        answered_call_id=task.answered_call_id,
-    )
+    return CallbackTaskModel.model_validate(task)
 
 
 def _service(hotline: Hotline) -> CallbackService:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from callcenter.ami.connection import AmiError
 from callcenter.app import Hotline
@@ -51,6 +51,8 @@ class PoliceIn(BaseModel):
 
 
 class TransferModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read straight from the service's TransferOut
+
     id: int
     linkedid: str
     target: str
@@ -63,17 +65,7 @@ class TransferModel(BaseModel):
 
 
 def _model(out: TransferOut) -> TransferModel:
-    return TransferModel(
-        id=out.id,
-        linkedid=out.linkedid,
-        target=out.target,
-        mode=out.mode,
-        channel=out.channel,
-        requested_by=out.requested_by,
-        requested_at=out.requested_at,
-        status=out.status,
-        error=out.error,
-    )
+    return TransferModel.model_validate(out)
 
 
 def _crisis(hotline: Hotline) -> CrisisService:
