@@ -1,18 +1,15 @@
 """Recording agents' state intervals from the agent board without blocking the event path.
 
 The board calls :meth:`StateRecorder.observe` with every status it takes; when an agent's state changes the
-interval it leaves is queued in memory and an owned task writes the queue in batches (like
-``callcenter.db.writer``), retrying with backoff while PostgreSQL is away. A status put back after Asterisk
-refused a command does not count the same time twice: an interval never starts before the agent's last
-recorded end.
+interval it leaves is put in a write spool (``callcenter/db/spool.py``, as the call writer does), whose
+owned task writes them in batches, retrying with backoff while PostgreSQL is away. A status put back after
+Asterisk refused a command does not count the same time twice: an interval never starts before the agent's
+last recorded end.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,9 +17,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agents.state import AgentState, AgentStatus
+from callcenter.db.spool import WriteSpool
 from callcenter.occupancy.models import AgentStateInterval
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +39,19 @@ class StateRecorder:
         retry_max: float = 5.0,
         pending_max: int = 100_000,
     ) -> None:
-        self._sessions = sessions
         self._clock = clock
-        self._batch_max = batch_max
-        self._retry_max = retry_max
         self._pending_max = pending_max
         self._open: dict[str, tuple[AgentState, datetime]] = {}
         self._last_end: dict[str, datetime] = {}
-        self._pending: list[Interval] = []
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task: asyncio.Task[None] | None = None
-        self.written = 0
+        self._spool: WriteSpool[int, Interval] = WriteSpool(
+            sessions,
+            _insert_intervals,
+            what="agent state intervals",
+            task_name="agent-state-recorder",
+            batch_max=batch_max,
+            retry_max=retry_max,
+        )
+        self._seq = 0  # the spool's key: intervals are rows of their own, none replaces another
         self.dropped = 0
 
     # -- the event path ------------------------------------------------------------------------------
@@ -74,12 +70,15 @@ class StateRecorder:
         if state is AgentState.LOGGED_OUT or end <= start:
             return
         self._last_end[agent] = end
-        if len(self._pending) >= self._pending_max:
+        if len(self._spool) >= self._pending_max:
             self.dropped += 1
             return
-        self._pending.append(Interval(agent, state.value, start, end))
-        self._idle.clear()
-        self._wake.set()
+        self._seq += 1
+        self._spool.put(self._seq, Interval(agent, state.value, start, end))
+
+    @property
+    def written(self) -> int:
+        return self._spool.written
 
     def close_all(self, now: datetime | None = None) -> None:
         """Close every open interval at ``now`` (on stop: the time so far is kept)."""
@@ -90,53 +89,22 @@ class StateRecorder:
 
     # -- the owned task ------------------------------------------------------------------------------
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="agent-state-recorder")
+        await self._spool.start()
 
     async def stop(self, drain_timeout: float = 5.0) -> None:
-        if self._task is None:
-            return
         self.close_all()
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), drain_timeout)
-        if self._pending:
-            log.error("agent state recorder stopped with %d intervals unwritten", len(self._pending))
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._spool.stop(drain_timeout)
 
     async def drained(self, timeout: float = 10.0) -> None:
         """Wait until every interval closed so far is in the database (tests)."""
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        await self._spool.drained(timeout)
 
-    async def _run(self) -> None:
-        delay = 0.2
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                batch = self._pending[: self._batch_max]
-                try:
-                    async with self._sessions() as session, session.begin():
-                        await session.execute(
-                            insert(AgentStateInterval),
-                            [
-                                {
-                                    "agent": i.agent,
-                                    "state": i.state,
-                                    "started_at": i.started_at,
-                                    "ended_at": i.ended_at,
-                                }
-                                for i in batch
-                            ],
-                        )
-                except Exception:
-                    log.warning("writing %d agent state intervals failed", len(batch), exc_info=True)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self._retry_max)
-                    continue
-                delay = 0.2
-                del self._pending[: len(batch)]
-                self.written += len(batch)
-            self._idle.set()
+
+async def _insert_intervals(session: AsyncSession, intervals: list[Interval]) -> None:
+    await session.execute(
+        insert(AgentStateInterval),
+        [
+            {"agent": i.agent, "state": i.state, "started_at": i.started_at, "ended_at": i.ended_at}
+            for i in intervals
+        ],
+    )
