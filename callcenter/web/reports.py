@@ -60,11 +60,11 @@ def _attachment(name: str) -> dict[str, str]:
 # -- work-order export (before the /{period} routes, which would match these names) ----------------------
 def _export_filter(
     request: Request,
-    start: date | None,
-    end: date | None,
-    status: str | None,
-    unit: str | None,
-    anonymous: bool | None,
+    start: date | None = None,
+    end: date | None = None,
+    status: str | None = None,
+    unit: str | None = None,
+    anonymous: AnonymousQuery = None,
 ) -> OrderFilter:
     """Orders created from ``start`` (inclusive) to ``end`` (exclusive), days in the hotline's time zone."""
     plan = request.app.state.hotline.plan
@@ -82,20 +82,13 @@ def _export_filter(
     )
 
 
+# the export's query parameters (start, end, status, unit, anonymous), read once for both formats
+ExportFilter = Annotated[OrderFilter, Depends(_export_filter)]
+
+
 @router.get("/workorders.csv", summary="Work orders as CSV (streamed)")
-async def workorders_csv(
-    request: Request,
-    svc: ServiceDep,
-    principal: Exporter,
-    start: date | None = None,
-    end: date | None = None,
-    status: str | None = None,
-    unit: str | None = None,
-    anonymous: AnonymousQuery = None,
-) -> StreamingResponse:
-    stream = svc.stream(
-        _export_filter(request, start, end, status, unit, anonymous), scope_of(svc, principal)
-    )
+async def workorders_csv(svc: ServiceDep, principal: Exporter, flt: ExportFilter) -> StreamingResponse:
+    stream = svc.stream(flt, scope_of(svc, principal))
     return StreamingResponse(
         orders_csv(stream, _number(principal)),
         media_type="text/csv; charset=utf-8",
@@ -104,19 +97,8 @@ async def workorders_csv(
 
 
 @router.get("/workorders.xlsx", summary="Work orders as XLSX (written row by row)")
-async def workorders_xlsx(
-    request: Request,
-    svc: ServiceDep,
-    principal: Exporter,
-    start: date | None = None,
-    end: date | None = None,
-    status: str | None = None,
-    unit: str | None = None,
-    anonymous: AnonymousQuery = None,
-) -> StreamingResponse:
-    stream = svc.stream(
-        _export_filter(request, start, end, status, unit, anonymous), scope_of(svc, principal)
-    )
+async def workorders_xlsx(svc: ServiceDep, principal: Exporter, flt: ExportFilter) -> StreamingResponse:
+    stream = svc.stream(flt, scope_of(svc, principal))
     path = await orders_xlsx(stream, _number(principal))
     return StreamingResponse(file_chunks(path), media_type=XLSX, headers=_attachment("workorders.xlsx"))
 
