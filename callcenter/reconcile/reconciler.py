@@ -238,11 +238,13 @@ class Reconciler:
                 listed.add(lid)
             feed.on_message(item)
             count += 1
+        # Learned mid-call: events before now were missed. Marked before the next await, so that a call
+        # ending while QueueStatus is on its way is held for its CDR too, not written as half seen.
+        for lid in listed - before.keys():
+            self._suspect.add(lid)
         for item in (await actions.queue_status(ami)).events:
             feed.on_message(item)
             count += 1
-        for lid in listed - before.keys():
-            self._suspect.add(lid)  # learned mid-call: events before now were missed
         if self._connected_once or before:
             for lid, rec in before.items():
                 if lid in self._suspect and lid not in listed and feed.model.call(lid) is not None:
