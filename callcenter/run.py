@@ -13,6 +13,7 @@ from contextlib import suppress
 
 import uvicorn
 
+from callcenter.ami.connection import AmiError
 from callcenter.app import Hotline, create_app
 from callcenter.auth.roles import parse_roles
 from callcenter.db.engine import open_database
@@ -128,6 +129,13 @@ async def demo(settings: Settings, *, calls_per_minute: float, agents: int, seed
         if traffic is not None and traffic_task is not None:
             traffic.stop()
             await traffic_task
+        # Callers hang up, as on a PBX shut down gracefully: every call up now ends recorded, instead of
+        # staying "in progress" in the database after the demo is gone.
+        await sim.hang_up_all()
+        if hotline.actions is not None:
+            # AMI delivers in order: once a Ping is answered, every Hangup before it is in the live model
+            with suppress(AmiError, TimeoutError):  # the link may be gone already: nothing to wait for
+                await hotline.actions.ping()
         await hotline.stop()
         await sim.stop()
     print("12355 demo stopped cleanly", flush=True)

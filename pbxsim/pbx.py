@@ -155,6 +155,16 @@ class PbxSimulator:
         self.rt.spawn(self.interpreter.run(ch), name=f"chan-{ch.name}")
         return PlacedCall(ch.linkedid, ch, done)
 
+    async def hang_up_all(self, cause: int = 16, timeout: float = 5.0) -> int:
+        """Every channel hangs up (a PBX shut down gracefully): the calls end with their Hangup events and
+        CDRs instead of vanishing. Returns the channels still up after ``timeout`` (0 normally)."""
+        for channel in list(self.rt.channels.values()):
+            channel.request_hangup(cause)
+        running = [t for t in self.rt.tasks if t.get_name().startswith("chan-") and not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        return len(self.rt.channels)
+
     def ground_truth(self) -> list[CallOutcome]:
         return list(self._outcomes)
 

@@ -174,6 +174,22 @@ async def test_abandoned_call(config_dir: Path, sim_factory: SimFactory) -> None
     await agi.stop()
 
 
+async def test_hang_up_all_ends_every_call_as_a_graceful_shutdown_would(
+    config_dir: Path, sim_factory: SimFactory
+) -> None:
+    sim, ami, agi = await setup(config_dir, sim_factory, ivr_to("zh-legal", digits=False))
+    start = len(ami.messages)
+    calls = [await sim.place_call(CallerScript(number=f"1380013810{i}")) for i in range(3)]
+    await ami.wait_for(lambda m: get(m, "Event") == "QueueCallerJoin" and get(m, "Count") == "3", start=start)
+    assert await sim.hang_up_all() == 0 and sim.active_channels == 0
+    outcomes = [await call.wait_finished(5) for call in calls]
+    assert [o.disposition for o in outcomes] == ["abandoned"] * 3  # each caller left the queue
+    hangups = {get(m, "Linkedid") for m in ami.messages[start:] if get(m, "Event") == "Hangup"}
+    assert hangups >= {c.linkedid for c in calls}  # and AMI clients saw each end
+    await ami.close()
+    await agi.stop()
+
+
 async def test_queue_timeout(config_dir: Path, sim_factory: SimFactory) -> None:
     sim, ami, agi = await setup(config_dir, sim_factory, ivr_to("zh-legal", timeout="1", digits=False))
     sim.set_agent("1002", AgentBehaviour(answers=False))
