@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from callcenter.settings import load_settings
 
@@ -107,6 +110,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _service(run: Coroutine[Any, Any, int]) -> int:
+    """Run the service; a port another program holds is a one-line error naming it, not a traceback."""
+    try:
+        return asyncio.run(run)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"hotline: {exc}. Another hotline (or another program) is listening there: stop it, or give"
+            " this one other ports (--http-port, --agi-port; HOTLINE_HTTP_PORT, HOTLINE_AGI_PORT).",
+            file=sys.stderr,
+        )
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sim"]:  # the simulator parses its own options
@@ -138,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
             overrides["http_port"] = args.http_port
         if args.agi_port:
             overrides["agi_port"] = args.agi_port
-        return asyncio.run(serve(settings.model_copy(update=overrides)))
+        return _service(serve(settings.model_copy(update=overrides)))
     if args.command == "demo":
         from callcenter.run import demo
 
-        return asyncio.run(
+        return _service(
             demo(
                 settings.model_copy(update={"http_port": args.http_port}),
                 calls_per_minute=args.calls_per_minute,

@@ -3,13 +3,16 @@ service hears NOTIFY and swaps), and the version the service starts on."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
 from callcenter.app import Hotline
 from callcenter.cli import _parser
+from callcenter.cli import _service as cli_service
 from callcenter.config.versions import list_versions
 from callcenter.config.versions_cli import versions_command
 from callcenter.settings import Settings
@@ -122,3 +125,19 @@ async def test_the_service_starts_on_the_newest_stored_version(settings: Setting
         assert restarted.config is not None and restarted.config.version == 2
     finally:
         await restarted.stop()
+
+
+def test_a_port_another_program_holds_is_one_line_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        async def service() -> int:  # what serve/demo do first: listen for FastAGI
+            await asyncio.start_server(lambda r, w: None, "127.0.0.1", port)
+            return 0
+
+        assert cli_service(service()) == 1
+    err = capsys.readouterr().err
+    assert f"('127.0.0.1', {port})" in err and "address already in use" in err
+    assert "Traceback" not in err and "--agi-port" in err
