@@ -108,7 +108,7 @@ class ChannelSnapshot:
     """The channel block every channel event carries (``Dest``-prefixed for the called leg). Immutable.
 
     The live model reads ``uniqueid`` and ``linkedid`` for every event and the rest now and then, so the
-    translator stores those two and a reference to the message's key index, from which the other
+    translator stores those two and a reference to the message's fields, from which the other
     eleven fields are read when asked: building all thirteen for every channel event was most of the
     translation cost (issue 8). ``ChannelState`` and ``Priority`` are still checked when the event is
     translated, so a garbled one is a :class:`TranslationError` there and not a surprise later. Equality,
@@ -117,7 +117,7 @@ class ChannelSnapshot:
     instance of a small subclass that only knows its prefixed key names.
     """
 
-    __slots__ = ("_index", "linkedid", "uniqueid")
+    __slots__ = ("_p", "_v", "linkedid", "uniqueid")
     __match_args__ = (
         "channel",
         "uniqueid",
@@ -135,10 +135,15 @@ class ChannelSnapshot:
     )
     #: _SNAPSHOT_KEYS with this leg's prefix
     _keys: ClassVar[tuple[str, ...]] = _SNAPSHOT_KEYS
+    #: positions of _keys in a snapshot built by __init__ (see _v)
+    _own_positions: ClassVar[dict[str, int]] = {key: i for i, key in enumerate(_SNAPSHOT_KEYS)}
 
     uniqueid: str
     linkedid: str
-    _index: dict[str, str]  # the message's key index (never changed after framing) or our own
+    # the message's fields (never changed after framing, see AmiMessage._fields) or our own:
+    # the value of key k is _v[_p.get(k, -1)], None when absent
+    _v: list[str | None]
+    _p: dict[str, int]
 
     def __init__(
         self,
@@ -156,7 +161,7 @@ class ChannelSnapshot:
         language: str = "",
         account_code: str = "",
     ) -> None:
-        values = (
+        values: list[str | None] = [
             channel,
             uniqueid,
             linkedid,
@@ -170,9 +175,11 @@ class ChannelSnapshot:
             "" if priority is None else str(priority),
             language,
             account_code,
-        )
+            None,
+        ]
         # through the slot descriptors: __setattr__ refuses every assignment
-        _set_index(self, dict(zip(self._keys, values, strict=True)))
+        _set_values(self, values)
+        _set_positions(self, self._own_positions)
         _set_uniqueid(self, uniqueid)
         _set_linkedid(self, linkedid)
 
@@ -184,49 +191,49 @@ class ChannelSnapshot:
 
     @property
     def channel(self) -> str:
-        return self._index[self._keys[0]]  # present: the translator requires it
+        return self._v[self._p[self._keys[0]]] or ""  # present: the translator requires it
 
     @property
     def state(self) -> int | None:
-        raw = self._index.get(self._keys[3])
+        raw = self._v[self._p.get(self._keys[3], -1)]
         return int(raw) if raw else None
 
     @property
     def caller_id_num(self) -> str:
-        return self._index.get(self._keys[4], "")
+        return self._v[self._p.get(self._keys[4], -1)] or ""
 
     @property
     def caller_id_name(self) -> str:
-        return self._index.get(self._keys[5], "")
+        return self._v[self._p.get(self._keys[5], -1)] or ""
 
     @property
     def connected_line_num(self) -> str:
-        return self._index.get(self._keys[6], "")
+        return self._v[self._p.get(self._keys[6], -1)] or ""
 
     @property
     def connected_line_name(self) -> str:
-        return self._index.get(self._keys[7], "")
+        return self._v[self._p.get(self._keys[7], -1)] or ""
 
     @property
     def context(self) -> str:
-        return self._index.get(self._keys[8], "")
+        return self._v[self._p.get(self._keys[8], -1)] or ""
 
     @property
     def exten(self) -> str:
-        return self._index.get(self._keys[9], "")
+        return self._v[self._p.get(self._keys[9], -1)] or ""
 
     @property
     def priority(self) -> int | None:
-        raw = self._index.get(self._keys[10])
+        raw = self._v[self._p.get(self._keys[10], -1)]
         return int(raw) if raw else None
 
     @property
     def language(self) -> str:
-        return self._index.get(self._keys[11], "")
+        return self._v[self._p.get(self._keys[11], -1)] or ""
 
     @property
     def account_code(self) -> str:
-        return self._index.get(self._keys[12], "")
+        return self._v[self._p.get(self._keys[12], -1)] or ""
 
     @property
     def device(self) -> str:
@@ -259,7 +266,8 @@ class ChannelSnapshot:
 _object_new = object.__new__
 _set_uniqueid = ChannelSnapshot.__dict__["uniqueid"].__set__
 _set_linkedid = ChannelSnapshot.__dict__["linkedid"].__set__
-_set_index = ChannelSnapshot.__dict__["_index"].__set__
+_set_values = ChannelSnapshot.__dict__["_v"].__set__
+_set_positions = ChannelSnapshot.__dict__["_p"].__set__
 _LEGS: dict[str, type[ChannelSnapshot]] = {"": ChannelSnapshot}
 
 
@@ -269,7 +277,9 @@ def _leg(prefix: str) -> type[ChannelSnapshot]:
     if cls is None:
         keys = tuple(prefix + k for k in _SNAPSHOT_KEYS)
         cls = _LEGS[prefix] = type(
-            f"_{prefix}ChannelSnapshot", (ChannelSnapshot,), {"__slots__": (), "_keys": keys}
+            f"_{prefix}ChannelSnapshot",
+            (ChannelSnapshot,),
+            {"__slots__": (), "_keys": keys, "_own_positions": {key: i for i, key in enumerate(keys)}},
         )
     return cls
 
@@ -577,15 +587,18 @@ def _fast_new(cls: type[_T]) -> Callable[..., _T]:
 
 
 # --- field helpers -------------------------------------------------------------------------------------
-# The translators read the message's key index directly (``translate`` builds it once): a method call per
-# field was a measurable part of AMI ingest (issue 8). ``msg`` is passed along for the error's headers.
+# The translators read the message's fields directly (AmiMessage._fields, split once per message): the
+# value of ``key`` is ``v[p.get(key, -1)]``, None when the message has no such key (``v`` ends with None).
+# A method call per field was a measurable part of AMI ingest (issue 8). ``msg`` is passed along for the
+# error's headers.
 
-_Index = dict[str, str]
-_Translator = Callable[[AmiMessage, _Index, float | None], AmiEvent]
+_Values = list[str | None]
+_Positions = dict[str, int]
+_Translator = Callable[[AmiMessage, _Values, _Positions, float | None], AmiEvent]
 
 
-def _int(msg: AmiMessage, index: _Index, key: str, event: str) -> int:
-    raw = index.get(key)
+def _int(msg: AmiMessage, v: _Values, p: _Positions, key: str, event: str) -> int:
+    raw = v[p.get(key, -1)]
     if raw is None:
         raise TranslationError(event, f"missing {key}", msg.pairs)
     try:
@@ -594,8 +607,8 @@ def _int(msg: AmiMessage, index: _Index, key: str, event: str) -> int:
         raise TranslationError(event, f"{key} is not a number: {raw!r}", msg.pairs) from None
 
 
-def _opt_int(msg: AmiMessage, index: _Index, key: str, event: str) -> int | None:
-    raw = index.get(key)
+def _opt_int(msg: AmiMessage, v: _Values, p: _Positions, key: str, event: str) -> int | None:
+    raw = v[p.get(key, -1)]
     if not raw:
         return None
     try:
@@ -604,8 +617,8 @@ def _opt_int(msg: AmiMessage, index: _Index, key: str, event: str) -> int | None
         raise TranslationError(event, f"{key} is not a number: {raw!r}", msg.pairs) from None
 
 
-def _str(msg: AmiMessage, index: _Index, key: str, event: str) -> str:
-    raw = index.get(key)
+def _str(msg: AmiMessage, v: _Values, p: _Positions, key: str, event: str) -> str:
+    raw = v[p.get(key, -1)]
     if raw is None:
         raise TranslationError(event, f"missing {key}", msg.pairs)
     return raw
@@ -623,15 +636,15 @@ _PLAIN_NUMBERS = frozenset([None, "", *map(str, range(1000))])
 
 
 def _snap(
-    msg: AmiMessage, index: _Index, event: str, cls: type[ChannelSnapshot] = ChannelSnapshot
+    msg: AmiMessage, v: _Values, p: _Positions, event: str, cls: type[ChannelSnapshot] = ChannelSnapshot
 ) -> ChannelSnapshot:
     """The channel block of ``cls``'s leg; a missing Channel/Uniqueid or a garbled number is an error."""
     keys = cls._keys
-    uniqueid = index.get(keys[1])
-    if uniqueid is None or keys[0] not in index:
-        raise TranslationError(event, f"missing {keys[1] if keys[0] in index else keys[0]}", msg.pairs)
-    state_raw = index.get(keys[3])
-    prio_raw = index.get(keys[10])
+    uniqueid = v[p.get(keys[1], -1)]
+    if uniqueid is None or keys[0] not in p:
+        raise TranslationError(event, f"missing {keys[1] if keys[0] in p else keys[0]}", msg.pairs)
+    state_raw = v[p.get(keys[3], -1)]
+    prio_raw = v[p.get(keys[10], -1)]
     if state_raw not in _PLAIN_NUMBERS or prio_raw not in _PLAIN_NUMBERS:
         try:  # "-1", " 6", "+2" are numbers too; the lazy fields parse them the same way
             int(state_raw or 0)
@@ -641,19 +654,20 @@ def _snap(
                 event, f"garbled {keys[3]}/{keys[10]}: {state_raw!r}/{prio_raw!r}", msg.pairs
             ) from None
     snap: ChannelSnapshot = _object_new(cls)
-    _set_index(snap, index)
+    _set_values(snap, v)
+    _set_positions(snap, p)
     _set_uniqueid(snap, uniqueid)
-    _set_linkedid(snap, index.get(keys[2]) or uniqueid)
+    _set_linkedid(snap, v[p.get(keys[2], -1)] or uniqueid)
     return snap
 
 
 def _snapshot(
-    msg: AmiMessage, index: _Index, event: str, cls: type[ChannelSnapshot] = ChannelSnapshot
+    msg: AmiMessage, v: _Values, p: _Positions, event: str, cls: type[ChannelSnapshot] = ChannelSnapshot
 ) -> ChannelSnapshot | None:
     """An optional channel block: ``None`` without Channel and Uniqueid (a garbled number is an error)."""
     keys = cls._keys
-    if keys[0] in index and keys[1] in index:
-        return _snap(msg, index, event, cls)
+    if keys[0] in p and keys[1] in p:
+        return _snap(msg, v, p, event, cls)
     return None
 
 
@@ -691,154 +705,154 @@ _new_VarSet = _fast_new(VarSet)
 # --- per-event translators -----------------------------------------------------------------------------
 
 
-def _newchannel(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    return _new_Newchannel(timestamp=ts, channel=_snap(msg, index, "Newchannel"))
+def _newchannel(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    return _new_Newchannel(timestamp=ts, channel=_snap(msg, v, p, "Newchannel"))
 
 
-def _newstate(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    return _new_Newstate(timestamp=ts, channel=_snap(msg, index, "Newstate"))
+def _newstate(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    return _new_Newstate(timestamp=ts, channel=_snap(msg, v, p, "Newstate"))
 
 
-def _newcallerid(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    return _new_NewCallerid(timestamp=ts, channel=_snap(msg, index, "NewCallerid"))
+def _newcallerid(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    return _new_NewCallerid(timestamp=ts, channel=_snap(msg, v, p, "NewCallerid"))
 
 
-def _newexten(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _newexten(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_Newexten(
         timestamp=ts,
-        channel=_snap(msg, index, "Newexten"),
-        application=index.get("Application") or "",
-        app_data=index.get("AppData") or "",
+        channel=_snap(msg, v, p, "Newexten"),
+        application=v[p.get("Application", -1)] or "",
+        app_data=v[p.get("AppData", -1)] or "",
     )
 
 
-def _varset(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _varset(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_VarSet(
         timestamp=ts,
-        channel=_snapshot(msg, index, "VarSet"),
-        variable=_str(msg, index, "Variable", "VarSet"),
-        value=index.get("Value") or "",
+        channel=_snapshot(msg, v, p, "VarSet"),
+        variable=_str(msg, v, p, "Variable", "VarSet"),
+        value=v[p.get("Value", -1)] or "",
     )
 
 
-def _dtmfend(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _dtmfend(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_DTMFEnd(
         timestamp=ts,
-        channel=_snap(msg, index, "DTMFEnd"),
-        digit=_str(msg, index, "Digit", "DTMFEnd"),
-        direction=index.get("Direction") or "",
-        duration_ms=_opt_int(msg, index, "DurationMs", "DTMFEnd"),
+        channel=_snap(msg, v, p, "DTMFEnd"),
+        digit=_str(msg, v, p, "Digit", "DTMFEnd"),
+        direction=v[p.get("Direction", -1)] or "",
+        duration_ms=_opt_int(msg, v, p, "DurationMs", "DTMFEnd"),
     )
 
 
-def _hangup(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _hangup(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_Hangup(
         timestamp=ts,
-        channel=_snap(msg, index, "Hangup"),
-        cause=_int(msg, index, "Cause", "Hangup"),
-        cause_txt=index.get("Cause-txt") or "",
-        tech_cause=_opt_int(msg, index, "TechCause", "Hangup"),
+        channel=_snap(msg, v, p, "Hangup"),
+        cause=_int(msg, v, p, "Cause", "Hangup"),
+        cause_txt=v[p.get("Cause-txt", -1)] or "",
+        tech_cause=_opt_int(msg, v, p, "TechCause", "Hangup"),
     )
 
 
-def _dialbegin(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _dialbegin(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_DialBegin(
         timestamp=ts,
-        caller=_snapshot(msg, index, "DialBegin"),
-        dest=_snap(msg, index, "DialBegin", _DEST),
-        dial_string=index.get("DialString") or "",
+        caller=_snapshot(msg, v, p, "DialBegin"),
+        dest=_snap(msg, v, p, "DialBegin", _DEST),
+        dial_string=v[p.get("DialString", -1)] or "",
     )
 
 
-def _dialend(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _dialend(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_DialEnd(
         timestamp=ts,
-        caller=_snapshot(msg, index, "DialEnd"),
-        dest=_snap(msg, index, "DialEnd", _DEST),
-        dial_status=_str(msg, index, "DialStatus", "DialEnd"),
-        forward=index.get("Forward") or "",
+        caller=_snapshot(msg, v, p, "DialEnd"),
+        dest=_snap(msg, v, p, "DialEnd", _DEST),
+        dial_status=_str(msg, v, p, "DialStatus", "DialEnd"),
+        forward=v[p.get("Forward", -1)] or "",
     )
 
 
-def _bridgeenter(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _bridgeenter(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_BridgeEnter(
         timestamp=ts,
-        channel=_snap(msg, index, "BridgeEnter"),
-        bridge_id=_str(msg, index, "BridgeUniqueid", "BridgeEnter"),
-        bridge_type=index.get("BridgeType") or "",
-        num_channels=_opt_int(msg, index, "BridgeNumChannels", "BridgeEnter"),
-        swap_uniqueid=index.get("SwapUniqueid") or "",
+        channel=_snap(msg, v, p, "BridgeEnter"),
+        bridge_id=_str(msg, v, p, "BridgeUniqueid", "BridgeEnter"),
+        bridge_type=v[p.get("BridgeType", -1)] or "",
+        num_channels=_opt_int(msg, v, p, "BridgeNumChannels", "BridgeEnter"),
+        swap_uniqueid=v[p.get("SwapUniqueid", -1)] or "",
     )
 
 
-def _bridgeleave(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _bridgeleave(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_BridgeLeave(
         timestamp=ts,
-        channel=_snap(msg, index, "BridgeLeave"),
-        bridge_id=_str(msg, index, "BridgeUniqueid", "BridgeLeave"),
-        bridge_type=index.get("BridgeType") or "",
-        num_channels=_opt_int(msg, index, "BridgeNumChannels", "BridgeLeave"),
+        channel=_snap(msg, v, p, "BridgeLeave"),
+        bridge_id=_str(msg, v, p, "BridgeUniqueid", "BridgeLeave"),
+        bridge_type=v[p.get("BridgeType", -1)] or "",
+        num_channels=_opt_int(msg, v, p, "BridgeNumChannels", "BridgeLeave"),
     )
 
 
-def _callerjoin(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _callerjoin(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "QueueCallerJoin"
     return _new_QueueCallerJoin(
         timestamp=ts,
-        channel=_snap(msg, index, ev),
-        queue=_str(msg, index, "Queue", ev),
-        position=_opt_int(msg, index, "Position", ev),
-        count=_opt_int(msg, index, "Count", ev),
+        channel=_snap(msg, v, p, ev),
+        queue=_str(msg, v, p, "Queue", ev),
+        position=_opt_int(msg, v, p, "Position", ev),
+        count=_opt_int(msg, v, p, "Count", ev),
     )
 
 
-def _callerleave(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _callerleave(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "QueueCallerLeave"
     return _new_QueueCallerLeave(
         timestamp=ts,
-        channel=_snap(msg, index, ev),
-        queue=_str(msg, index, "Queue", ev),
-        position=_opt_int(msg, index, "Position", ev),
-        count=_opt_int(msg, index, "Count", ev),
+        channel=_snap(msg, v, p, ev),
+        queue=_str(msg, v, p, "Queue", ev),
+        position=_opt_int(msg, v, p, "Position", ev),
+        count=_opt_int(msg, v, p, "Count", ev),
     )
 
 
-def _callerabandon(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _callerabandon(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "QueueCallerAbandon"
     return _new_QueueCallerAbandon(
         timestamp=ts,
-        channel=_snap(msg, index, ev),
-        queue=_str(msg, index, "Queue", ev),
-        position=_opt_int(msg, index, "Position", ev),
-        original_position=_opt_int(msg, index, "OriginalPosition", ev),
-        hold_time=_opt_int(msg, index, "HoldTime", ev),
+        channel=_snap(msg, v, p, ev),
+        queue=_str(msg, v, p, "Queue", ev),
+        position=_opt_int(msg, v, p, "Position", ev),
+        original_position=_opt_int(msg, v, p, "OriginalPosition", ev),
+        hold_time=_opt_int(msg, v, p, "HoldTime", ev),
     )
 
 
 def _agent_common(
-    msg: AmiMessage, index: _Index, event: str
+    msg: AmiMessage, v: _Values, p: _Positions, event: str
 ) -> tuple[ChannelSnapshot, ChannelSnapshot | None, str, str, str]:
-    interface = index.get("Interface")
+    interface = v[p.get("Interface", -1)]
     if interface is None:
         raise TranslationError(event, "missing Interface", msg.pairs)
     return (
-        _snap(msg, index, event),
-        _snapshot(msg, index, event, _DEST),
-        _str(msg, index, "Queue", event),
-        index.get("MemberName") or interface,
+        _snap(msg, v, p, event),
+        _snapshot(msg, v, p, event, _DEST),
+        _str(msg, v, p, "Queue", event),
+        v[p.get("MemberName", -1)] or interface,
         interface,
     )
 
 
-def _agentcalled(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentCalled")
+def _agentcalled(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, v, p, "AgentCalled")
     return _new_AgentCalled(
         timestamp=ts, channel=ch, dest=dest, queue=queue, member_name=member, interface=iface
     )
 
 
-def _agentringnoanswer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentRingNoAnswer")
+def _agentringnoanswer(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, v, p, "AgentRingNoAnswer")
     return _new_AgentRingNoAnswer(
         timestamp=ts,
         channel=ch,
@@ -846,12 +860,12 @@ def _agentringnoanswer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiE
         queue=queue,
         member_name=member,
         interface=iface,
-        ring_time_ms=_opt_int(msg, index, "RingTime", "AgentRingNoAnswer"),
+        ring_time_ms=_opt_int(msg, v, p, "RingTime", "AgentRingNoAnswer"),
     )
 
 
-def _agentconnect(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentConnect")
+def _agentconnect(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, v, p, "AgentConnect")
     return _new_AgentConnect(
         timestamp=ts,
         channel=ch,
@@ -859,13 +873,13 @@ def _agentconnect(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
         queue=queue,
         member_name=member,
         interface=iface,
-        ring_time=_opt_int(msg, index, "RingTime", "AgentConnect"),
-        hold_time=_opt_int(msg, index, "HoldTime", "AgentConnect"),
+        ring_time=_opt_int(msg, v, p, "RingTime", "AgentConnect"),
+        hold_time=_opt_int(msg, v, p, "HoldTime", "AgentConnect"),
     )
 
 
-def _agentcomplete(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentComplete")
+def _agentcomplete(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, v, p, "AgentComplete")
     return _new_AgentComplete(
         timestamp=ts,
         channel=ch,
@@ -873,14 +887,14 @@ def _agentcomplete(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent
         queue=queue,
         member_name=member,
         interface=iface,
-        hold_time=_opt_int(msg, index, "HoldTime", "AgentComplete"),
-        talk_time=_opt_int(msg, index, "TalkTime", "AgentComplete"),
-        reason=index.get("Reason") or "",
+        hold_time=_opt_int(msg, v, p, "HoldTime", "AgentComplete"),
+        talk_time=_opt_int(msg, v, p, "TalkTime", "AgentComplete"),
+        reason=v[p.get("Reason", -1)] or "",
     )
 
 
-def _agentdump(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    ch, dest, queue, member, iface = _agent_common(msg, index, "AgentDump")
+def _agentdump(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    ch, dest, queue, member, iface = _agent_common(msg, v, p, "AgentDump")
     return _new_AgentDump(
         timestamp=ts, channel=ch, dest=dest, queue=queue, member_name=member, interface=iface
     )
@@ -891,155 +905,153 @@ def _member(kind: QueueMemberKind, event: str) -> _Translator:
     iface_key = "Location" if listed else "Interface"
     name_key = "Name" if listed else "MemberName"
 
-    def translate_member(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-        get = index.get
-        interface = get(iface_key) or get("Interface")
+    def translate_member(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+        interface = v[p.get(iface_key, -1)] or v[p.get("Interface", -1)]
         if not interface:
             raise TranslationError(event, f"missing {iface_key}", msg.pairs)
         return _new_QueueMemberEvent(
             timestamp=ts,
             kind=kind,
-            queue=_str(msg, index, "Queue", event),
+            queue=_str(msg, v, p, "Queue", event),
             interface=interface,
-            member_name=get(name_key) or get("MemberName") or interface,
-            state_interface=get("StateInterface") or "",
-            membership=get("Membership") or "",
-            penalty=_opt_int(msg, index, "Penalty", event),
-            calls_taken=_opt_int(msg, index, "CallsTaken", event),
-            last_call=_opt_int(msg, index, "LastCall", event),
-            in_call=_bool(get("InCall")),
-            status=_opt_int(msg, index, "Status", event),
-            paused=_bool(get("Paused")),
-            paused_reason=get("PausedReason") or "",
-            action_id=get("ActionID") if listed else None,
+            member_name=v[p.get(name_key, -1)] or v[p.get("MemberName", -1)] or interface,
+            state_interface=v[p.get("StateInterface", -1)] or "",
+            membership=v[p.get("Membership", -1)] or "",
+            penalty=_opt_int(msg, v, p, "Penalty", event),
+            calls_taken=_opt_int(msg, v, p, "CallsTaken", event),
+            last_call=_opt_int(msg, v, p, "LastCall", event),
+            in_call=_bool(v[p.get("InCall", -1)]),
+            status=_opt_int(msg, v, p, "Status", event),
+            paused=_bool(v[p.get("Paused", -1)]),
+            paused_reason=v[p.get("PausedReason", -1)] or "",
+            action_id=v[p.get("ActionID", -1)] if listed else None,
         )
 
     return translate_member
 
 
-def _queueparams(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _queueparams(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "QueueParams"
     return _new_QueueParams(
         timestamp=ts,
-        queue=_str(msg, index, "Queue", ev),
-        max=_opt_int(msg, index, "Max", ev),
-        strategy=index.get("Strategy") or "",
-        calls=_opt_int(msg, index, "Calls", ev),
-        hold_time=_opt_int(msg, index, "Holdtime", ev),
-        talk_time=_opt_int(msg, index, "TalkTime", ev),
-        completed=_opt_int(msg, index, "Completed", ev),
-        abandoned=_opt_int(msg, index, "Abandoned", ev),
-        action_id=index.get("ActionID"),
+        queue=_str(msg, v, p, "Queue", ev),
+        max=_opt_int(msg, v, p, "Max", ev),
+        strategy=v[p.get("Strategy", -1)] or "",
+        calls=_opt_int(msg, v, p, "Calls", ev),
+        hold_time=_opt_int(msg, v, p, "Holdtime", ev),
+        talk_time=_opt_int(msg, v, p, "TalkTime", ev),
+        completed=_opt_int(msg, v, p, "Completed", ev),
+        abandoned=_opt_int(msg, v, p, "Abandoned", ev),
+        action_id=v[p.get("ActionID", -1)],
     )
 
 
-def _queueentry(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _queueentry(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "QueueEntry"
     return _new_QueueEntry(
         timestamp=ts,
-        queue=_str(msg, index, "Queue", ev),
-        position=_opt_int(msg, index, "Position", ev),
-        channel=_str(msg, index, "Channel", ev),
-        uniqueid=index.get("Uniqueid") or "",
-        caller_id_num=index.get("CallerIDNum") or "",
-        caller_id_name=index.get("CallerIDName") or "",
-        wait=_opt_int(msg, index, "Wait", ev),
-        priority=_opt_int(msg, index, "Priority", ev),
-        action_id=index.get("ActionID"),
+        queue=_str(msg, v, p, "Queue", ev),
+        position=_opt_int(msg, v, p, "Position", ev),
+        channel=_str(msg, v, p, "Channel", ev),
+        uniqueid=v[p.get("Uniqueid", -1)] or "",
+        caller_id_num=v[p.get("CallerIDNum", -1)] or "",
+        caller_id_name=v[p.get("CallerIDName", -1)] or "",
+        wait=_opt_int(msg, v, p, "Wait", ev),
+        priority=_opt_int(msg, v, p, "Priority", ev),
+        action_id=v[p.get("ActionID", -1)],
     )
 
 
-def _coreshowchannel(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _coreshowchannel(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_CoreShowChannel(
         timestamp=ts,
-        channel=_snap(msg, index, "CoreShowChannel"),
-        bridge_id=index.get("BridgeId") or "",
-        application=index.get("Application") or "",
-        application_data=index.get("ApplicationData") or "",
-        duration=index.get("Duration") or "",
-        action_id=index.get("ActionID"),
+        channel=_snap(msg, v, p, "CoreShowChannel"),
+        bridge_id=v[p.get("BridgeId", -1)] or "",
+        application=v[p.get("Application", -1)] or "",
+        application_data=v[p.get("ApplicationData", -1)] or "",
+        duration=v[p.get("Duration", -1)] or "",
+        action_id=v[p.get("ActionID", -1)],
     )
 
 
-def _blindtransfer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _blindtransfer(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "BlindTransfer"
     return _new_Transfer(
         timestamp=ts,
         kind="blind",
-        result=index.get("Result") or "",
-        is_external=bool(_bool(index.get("IsExternal"))),
-        transferer=_snapshot(msg, index, ev, _leg("Transferer")),
-        transferee=_snapshot(msg, index, ev, _leg("Transferee")),
+        result=v[p.get("Result", -1)] or "",
+        is_external=bool(_bool(v[p.get("IsExternal", -1)])),
+        transferer=_snapshot(msg, v, p, ev, _leg("Transferer")),
+        transferee=_snapshot(msg, v, p, ev, _leg("Transferee")),
         target=None,
-        context=index.get("Context") or "",
-        extension=index.get("Extension") or "",
+        context=v[p.get("Context", -1)] or "",
+        extension=v[p.get("Extension", -1)] or "",
     )
 
 
-def _attendedtransfer(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _attendedtransfer(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "AttendedTransfer"
     return _new_Transfer(
         timestamp=ts,
         kind="attended",
-        result=index.get("Result") or "",
-        is_external=bool(_bool(index.get("IsExternal"))),
-        transferer=_snapshot(msg, index, ev, _leg("OrigTransferer")),
-        transferee=_snapshot(msg, index, ev, _leg("SecondTransferer")),
-        target=_snapshot(msg, index, ev, _leg("TransferTarget")),
-        context=index.get("Context") or "",
-        extension=index.get("DestExten") or "",
+        result=v[p.get("Result", -1)] or "",
+        is_external=bool(_bool(v[p.get("IsExternal", -1)])),
+        transferer=_snapshot(msg, v, p, ev, _leg("OrigTransferer")),
+        transferee=_snapshot(msg, v, p, ev, _leg("SecondTransferer")),
+        target=_snapshot(msg, v, p, ev, _leg("TransferTarget")),
+        context=v[p.get("Context", -1)] or "",
+        extension=v[p.get("DestExten", -1)] or "",
     )
 
 
-def _cdr(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _cdr(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "Cdr"
-    g = index.get
     return _new_Cdr(
         timestamp=ts,
-        source=g("Source") or "",
-        destination=g("Destination") or "",
-        destination_context=g("DestinationContext") or "",
-        caller_id=g("CallerID") or "",
-        channel=g("Channel") or "",
-        destination_channel=g("DestinationChannel") or "",
-        last_application=g("LastApplication") or "",
-        start_time=g("StartTime") or "",
-        answer_time=g("AnswerTime") or "",
-        end_time=g("EndTime") or "",
-        duration=_opt_int(msg, index, "Duration", ev),
-        billable_seconds=_opt_int(msg, index, "BillableSeconds", ev),
-        disposition=g("Disposition") or "",
-        uniqueid=g("UniqueID") or "",
-        user_field=g("UserField") or "",
+        source=v[p.get("Source", -1)] or "",
+        destination=v[p.get("Destination", -1)] or "",
+        destination_context=v[p.get("DestinationContext", -1)] or "",
+        caller_id=v[p.get("CallerID", -1)] or "",
+        channel=v[p.get("Channel", -1)] or "",
+        destination_channel=v[p.get("DestinationChannel", -1)] or "",
+        last_application=v[p.get("LastApplication", -1)] or "",
+        start_time=v[p.get("StartTime", -1)] or "",
+        answer_time=v[p.get("AnswerTime", -1)] or "",
+        end_time=v[p.get("EndTime", -1)] or "",
+        duration=_opt_int(msg, v, p, "Duration", ev),
+        billable_seconds=_opt_int(msg, v, p, "BillableSeconds", ev),
+        disposition=v[p.get("Disposition", -1)] or "",
+        uniqueid=v[p.get("UniqueID", -1)] or "",
+        user_field=v[p.get("UserField", -1)] or "",
     )
 
 
-def _userevent(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _userevent(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     return _new_UserEvent(
         timestamp=ts,
-        user_event=_str(msg, index, "UserEvent", "UserEvent"),
-        channel=_snapshot(msg, index, "UserEvent"),
+        user_event=_str(msg, v, p, "UserEvent", "UserEvent"),
+        channel=_snapshot(msg, v, p, "UserEvent"),
         headers=tuple(msg.pairs),
     )
 
 
-def _fullybooted(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
-    return _new_FullyBooted(timestamp=ts, status=index.get("Status") or "")
+def _fullybooted(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
+    return _new_FullyBooted(timestamp=ts, status=v[p.get("Status", -1)] or "")
 
 
-def _originateresponse(msg: AmiMessage, index: _Index, ts: float | None) -> AmiEvent:
+def _originateresponse(msg: AmiMessage, v: _Values, p: _Positions, ts: float | None) -> AmiEvent:
     ev = "OriginateResponse"
     return _new_OriginateResponse(
         timestamp=ts,
-        response=_str(msg, index, "Response", ev),
-        channel=index.get("Channel") or "",
-        context=index.get("Context") or "",
-        exten=index.get("Exten") or "",
-        reason=_opt_int(msg, index, "Reason", ev),
-        uniqueid=index.get("Uniqueid") or "",
-        caller_id_num=index.get("CallerIDNum") or "",
-        caller_id_name=index.get("CallerIDName") or "",
-        action_id=index.get("ActionID"),
+        response=_str(msg, v, p, "Response", ev),
+        channel=v[p.get("Channel", -1)] or "",
+        context=v[p.get("Context", -1)] or "",
+        exten=v[p.get("Exten", -1)] or "",
+        reason=_opt_int(msg, v, p, "Reason", ev),
+        uniqueid=v[p.get("Uniqueid", -1)] or "",
+        caller_id_num=v[p.get("CallerIDNum", -1)] or "",
+        caller_id_name=v[p.get("CallerIDName", -1)] or "",
+        action_id=v[p.get("ActionID", -1)],
     )
 
 
@@ -1087,12 +1099,11 @@ KNOWN_EVENTS = frozenset(_DISPATCH)
 
 def translate(msg: AmiMessage) -> AmiEvent | None:
     """Typed event for an AMI event message; ``None`` for a response (not an event)."""
-    # the key index, not kept by the message (AmiMessage._scan): it lives as long as the event needs it
-    index = msg._scan()
-    name = index.get("Event")  # the first Event header, wherever it is
+    v, p = msg._fields()
+    name = v[p.get("Event", -1)]  # the first Event header, wherever it is
     if name is None:
         return None
-    raw_ts = index.get("Timestamp")
+    raw_ts = v[p.get("Timestamp", -1)]
     ts: float | None = None
     if raw_ts is not None:
         try:
@@ -1102,4 +1113,4 @@ def translate(msg: AmiMessage) -> AmiEvent | None:
     fn = _DISPATCH.get(name)
     if fn is None:
         return _new_OtherEvent(timestamp=ts, name=name, message=msg)
-    return fn(msg, index, ts)
+    return fn(msg, v, p, ts)

@@ -7,8 +7,8 @@ Here the byte stream is cut on the blank line first and only *whole* messages ar
 can never be split; invalid bytes become U+FFFD and a warning is logged.
 
 Two paths, the same messages (tests/ami/test_framing.py holds them to that): ``_feed_crlf`` for what
-Asterisk really sends — CRLF only, valid UTF-8, one colon per line — builds each message's key index with
-a handful of C-level calls per 64 KiB read; anything else (bare LFs, invalid bytes, lines without ``": "``,
+Asterisk really sends — CRLF only, valid UTF-8, one colon per line — cuts and checks every message of a
+64 KiB read with a handful of C-level calls; anything else (bare LFs, invalid bytes, lines without ``": "``,
 line numbers for replay) goes through ``_feed_any``. AMI ingest speed is a benchmark (issue 8).
 
 Wire format (Asterisk ``main/manager.c``): an optional banner line ``Asterisk Call Manager/x.y.z`` on
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import chain, repeat
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,41 @@ _NOT_COLON_CR_LF = bytes(b for b in range(256) if b not in b":\r\n")
 _CLEAN = b":\r\n" * 4096
 
 
+#: the key positions of message shapes seen before, by first value (the event name, for events): see
+#: :func:`_positions`. Bounded: a stream of odd messages cannot grow it past a few thousand entries.
+_SHAPES: dict[str | None, list[tuple[list[str | None], dict[str, int]]]] = {}
+_SHAPES_MAX_NAMES = 1024
+_SHAPES_PER_NAME = 4
+
+
+def _positions(kv: list[str | None]) -> dict[str, int]:
+    """Each key's position in ``kv`` (key, value, key, value …): the index of its first value.
+
+    Asterisk sends every event of a kind with the same keys in the same order, so the positions are
+    computed once per *shape* and found again by comparing the key list with the shapes already seen
+    for that event name — a list comparison, where building a dict of every header for every message
+    was the largest single cost of AMI ingest (issue 8). Exact: a shape is reused only when its keys are
+    equal, one by one.
+    """
+    keys = kv[::2]
+    name = kv[1]
+    shapes = _SHAPES.get(name)
+    if shapes is not None:
+        for known, known_pos in shapes:
+            if known == keys:
+                return known_pos
+    pos: dict[str, int] = dict(zip(keys, range(1, len(kv), 2), strict=True))  # type: ignore[arg-type]
+    if len(pos) != len(keys):  # a repeated key: its first value wins
+        pos = dict(zip(keys[::-1], range(len(kv) - 1, 0, -2), strict=True))  # type: ignore[arg-type]
+    if shapes is None:
+        if len(_SHAPES) < _SHAPES_MAX_NAMES:
+            _SHAPES[name] = [(keys, pos)]
+    else:
+        shapes.insert(0, (keys, pos))
+        del shapes[_SHAPES_PER_NAME:]
+    return pos
+
+
 class AmiMessage:
     """One AMI message: an ordered list of ``(key, value)`` pairs, repeated keys kept.
 
@@ -46,19 +81,20 @@ class AmiMessage:
     stream when the framer was asked to count lines (replay), else ``None``.
 
     Nothing is built before it is read. A message from the framer's CRLF fast path keeps just its text
-    (one ``Key: Value`` per line, checked) and builds the key index on first use, the pair list only if
-    asked; :func:`callcenter.ami.events.translate` reads it through :meth:`_scan`, which leaves nothing
-    behind, so each message's strings are freed (and their memory reused, still in the CPU cache) as soon
-    as its event is gone. Building everything for a whole 64 KiB read up front was most of the cost of AMI
-    ingest (issue 8).
+    (one ``Key: Value`` per line, checked). The first read splits it, once, into its *fields*
+    (:meth:`_fields`): a flat list ``key, value, key, value …, None`` and each key's position in it,
+    shared by every message of the same shape (:func:`_positions`). ``get(key)`` is then
+    ``values[positions.get(key, -1)]`` — the trailing ``None`` answers for a missing key — and
+    :func:`callcenter.ami.events.translate` reads the same two. The pair list is built only if asked.
+    Building a dict of every header of every message was the largest cost of AMI ingest (issue 8).
     """
 
-    __slots__ = ("_index", "_lines", "_pairs", "_size", "_text", "errors", "line")
+    __slots__ = ("_kv", "_pairs", "_pos", "_size", "_text", "errors", "line")
 
-    _index: dict[str, str] | None
     _text: str | None  # a clean message's text (CRLF lines, one ": " each, checked by the framer)
     _size: int  # its number of lines
-    _lines: list[str] | None  # "Key: Value" lines (fast path), pairs not built yet
+    _kv: list[str | None] | None  # key, value, key, value …, None
+    _pos: dict[str, int] | None  # key -> position of its first value in _kv
     _pairs: list[tuple[str, str]] | None
 
     def __init__(
@@ -68,20 +104,18 @@ class AmiMessage:
         line: int | None = None,
     ) -> None:
         self._pairs = pairs
-        self._lines = None
-        self._text = None
+        self._text = self._kv = self._pos = None
         self.errors = errors
         self.line = line
-        self._index = None
 
     @classmethod
-    def _from_lines(cls, lines: list[str], index: dict[str, str]) -> AmiMessage:
-        """Fast-path message: every line is ``Key: Value`` (checked by the caller), index prebuilt."""
+    def _from_kv(cls, kv: list[str | None]) -> AmiMessage:
+        """A message from its key, value, key, value … list (each line checked by the caller)."""
         msg = cls.__new__(cls)
-        msg._pairs = None
-        msg._lines = lines
-        msg._text = None
-        msg._index = index
+        msg._pairs = msg._text = None
+        msg._pos = _positions(kv) if kv else {}
+        kv.append(None)
+        msg._kv = kv
         msg.errors = ()
         msg.line = None
         return msg
@@ -90,86 +124,66 @@ class AmiMessage:
     def from_mapping(cls, headers: dict[str, str]) -> AmiMessage:
         return cls(list(headers.items()))
 
-    def _split_text(self) -> list[str] | None:
-        """Key, value, key, value … of a clean message; ``None`` if a line is ``Key:Value`` (no space)."""
+    def _fields(self) -> tuple[list[str | None], dict[str, int]]:
+        """``(values, positions)``: the value of ``key`` is ``values[positions.get(key, -1)]``, ``None``
+        if the message has no such key; the first occurrence of a repeated key wins. Built once."""
+        kv = self._kv
+        pos = self._pos
+        if kv is not None and pos is not None:
+            return kv, pos
         text = self._text
-        assert text is not None
-        kv = text.replace(": ", "\r\n").split("\r\n")
-        return kv if len(kv) == 2 * self._size else None
+        if text is not None:
+            split: list[str | None] = text.replace(": ", "\r\n").split("\r\n")  # type: ignore[assignment]
+            if len(split) == 2 * self._size:
+                kv = split
+            else:  # one colon per line, but some "Key:Value": the general parser reads both alike
+                slow = _parse_slow(text.replace("\r\n", "\n"), None)
+                self._pairs = slow.pairs if slow is not None else []
+            self._text = None
+        if kv is None:
+            kv = [item for pair in self._pairs or () for item in pair]
+        pos = _positions(kv) if kv else {}
+        kv.append(None)
+        self._kv = kv
+        self._pos = pos
+        return kv, pos
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
         pairs = self._pairs
         if pairs is None:
-            if self._text is not None:
-                kv = self._split_text()
-                if kv is not None:
-                    pairs = list(zip(kv[::2], kv[1::2], strict=True))
-                else:  # one colon per line: the slow parser reads "Key:Value" and "Key: Value" alike
-                    slow = _parse_slow(self._text.replace("\r\n", "\n"), None)
-                    pairs = slow.pairs if slow is not None else []
-            else:
-                lines = self._lines or []
-                pairs = [(k, v) for k, _, v in map(str.partition, lines, repeat(": "))]
-            self._pairs = pairs
-            self._lines = self._text = None
+            kv = self._fields()[0]
+            pairs = self._pairs  # the general parser may have set them
+            if pairs is None:
+                pairs = self._pairs = list(zip(kv[0:-1:2], kv[1::2], strict=True))  # type: ignore[arg-type]
         return pairs
 
     @pairs.setter
     def pairs(self, value: list[tuple[str, str]]) -> None:
         self._pairs = value
-        self._lines = self._text = None
-        self._index = None
+        self._text = self._kv = self._pos = None
 
     def _first_key(self) -> str | None:
         text = self._text
         if text is not None:
             return text[: text.find(":")]
+        kv = self._kv
+        if kv is not None:
+            return kv[0]
         pairs = self._pairs
-        if pairs is not None:
-            return pairs[0][0] if pairs else None
-        lines = self._lines
-        return lines[0].partition(": ")[0] if lines else None
-
-    def _build_index(self) -> dict[str, str]:
-        index = self._scan()
-        self._index = index
-        return index
-
-    def _scan(self) -> dict[str, str]:
-        """The key index, built if need be but not kept (the translator's way in; see the class doc)."""
-        index = self._index
-        if index is not None:
-            return index
-        text = self._text
-        if text is not None:  # as _split_text, inline: this is once per AMI event
-            kv = text.replace(": ", "\r\n").split("\r\n")
-            if len(kv) == 2 * self._size:
-                it = iter(kv)
-                index = dict(zip(it, it))  # noqa: B905 - pairs from one iterator, even length
-                if len(index) == self._size:
-                    return index
-                return dict(zip(kv[-2::-2], kv[::-2], strict=True))  # repeated keys: the first wins
-        # reversed: the first occurrence of a key wins, built at C speed
-        return dict(reversed(self.pairs))
+        return pairs[0][0] if pairs else None
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        index = self._index
-        if index is None:
-            index = self._build_index()
-        return index.get(key, default)
+        kv, pos = self._fields()
+        value = kv[pos.get(key, -1)]
+        return default if value is None else value
 
     def __getitem__(self, key: str) -> str:
-        index = self._index
-        if index is None:
-            index = self._build_index()
-        return index[key]
+        kv, pos = self._fields()
+        return kv[pos[key]]  # type: ignore[return-value]  # a position always holds a value
 
     def __contains__(self, key: object) -> bool:
-        index = self._index
-        if index is None:
-            index = self._build_index()
-        return key in index
+        return key in self._fields()[1]
 
     def get_all(self, key: str) -> list[str]:
         return [v for k, v in self.pairs if k == key]
@@ -197,10 +211,8 @@ class AmiMessage:
 
     def to_dict(self) -> dict[str, str]:
         """First value of each key; use :meth:`get_all` for repeated keys."""
-        index = self._index
-        if index is None:
-            index = self._build_index()
-        return dict(index)
+        kv, pos = self._fields()
+        return {key: kv[i] for key, i in pos.items()}  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"AmiMessage({self.pairs!r})"
@@ -303,9 +315,9 @@ class AmiFramer:
         Everything up to the last blank line is decoded at once and cut into messages. One
         ``bytes.translate`` keeps only the colons, CRs and LFs of those bytes: a message whose lines each
         hold exactly one colon shows as ``:␍␊:␍␊…:`` there. Such a *clean* message cannot hold a framing
-        error, so it is handed out as its text; its key index is built when first read (one
-        replace-and-split and ``dict(zip(it, it))`` when there are as many ``": "`` as lines, see
-        :meth:`AmiMessage._scan`) — the cheapest exact way found (issue 8). Any other message (a value
+        error, so it is handed out as its text, split when first read (one replace-and-split when there
+        are as many ``": "`` as lines, see :meth:`AmiMessage._fields`) — the cheapest exact way found
+        (issue 8). Any other message (a value
         with a colon, a line without ``": "``) goes through :meth:`_crlf_message`, the per-message path
         that records errors now; a bare LF anywhere sends the whole buffer to :meth:`_feed_any`, which
         normalises line ends first.
@@ -336,7 +348,7 @@ class AmiFramer:
                 msg = new(AmiMessage)
                 msg._text = part
                 msg._size = (len(outline) + 2) // 3
-                msg._index = msg._lines = msg._pairs = None
+                msg._kv = msg._pos = msg._pairs = None
                 msg.errors = ()
                 msg.line = None
                 append(msg)
@@ -353,14 +365,12 @@ class AmiFramer:
 
     def _crlf_message(self, text: str) -> AmiMessage | None:
         lines = text.split("\r\n")
-        try:
-            # every line "Key: Value": a 2-item split each, first occurrence wins (reversed);
-            # any other line makes dict() raise and the message takes the slow path
-            index = dict(map(str.split, reversed(lines), _SEP, _ONE))
-        except ValueError:
+        # every line "Key: Value" splits in two; any other line makes the list short: the slow path
+        kv: list[str | None] = list(chain.from_iterable(map(str.split, lines, _SEP, _ONE)))
+        if len(kv) != 2 * len(lines):
             text = text.replace("\r\n", "\n")
             return self._check(_parse_slow(text, None), text, None)
-        return AmiMessage._from_lines(lines, index)
+        return AmiMessage._from_kv(kv)
 
     def _feed_any(self, buf: bytes) -> list[AmiMessage]:
         """Any line ends, any bytes; line numbers when counting."""

@@ -213,3 +213,32 @@ def test_colon_free_line_next_to_the_blank_line_is_still_an_error() -> None:
 def test_repeated_key_in_a_clean_message_first_wins() -> None:
     [msg] = frame_all(b"Event: A\r\nX: 1\r\nX: 2\r\n\r\n")
     assert msg.get("X") == "1" and msg.get_all("X") == ["1", "2"]
+
+
+def test_messages_of_one_event_name_but_other_keys_are_read_by_their_own_keys() -> None:
+    # key positions are shared by messages of the same shape (framing._positions): a message of the
+    # same name whose keys differ in order, number or repetition must not be read through another's
+    shapes = [
+        b"Event: Shape\r\nA: 1\r\nB: 2\r\n\r\n",
+        b"Event: Shape\r\nB: 3\r\nA: 4\r\n\r\n",
+        b"Event: Shape\r\nA: 5\r\n\r\n",
+        b"Event: Shape\r\nA: 6\r\nA: 7\r\nB: 8\r\n\r\n",
+        b"Event: Shape\r\nB: 9\r\nC: 10\r\nA: 11\r\n\r\n",
+        b"Event: Shape\r\nC: 12\r\n\r\n",
+    ]
+    want = [("1", "2", None), ("4", "3", None), ("5", None, None), ("6", "8", None), ("11", "9", "10")]
+    want.append((None, None, "12"))
+    for _ in range(3):  # first sight, then found again (more shapes than the cache keeps per name)
+        got = [(m.get("A"), m.get("B"), m.get("C")) for m in frame_all(b"".join(shapes))]
+        assert got == want
+        shapes.reverse()
+        want.reverse()
+
+
+def test_a_flood_of_event_names_does_not_grow_the_shape_cache_without_bound() -> None:
+    from callcenter.ami import framing
+
+    data = b"".join(f"Event: Flood{i}\r\nN: {i}\r\n\r\n".encode() for i in range(3000))
+    got = [m.get("N") for m in frame_all(data)]
+    assert got == [str(i) for i in range(3000)]
+    assert len(framing._SHAPES) <= framing._SHAPES_MAX_NAMES
