@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+from pathlib import Path
 
+import mypy.api
 import pytest
 
+from callcenter.ami import events
 from callcenter.ami.events import AgentCalled, ChannelSnapshot, Newchannel, TranslationError, translate
 from callcenter.ami.framing import AmiFramer, AmiMessage
 
@@ -67,11 +70,41 @@ def test_dest_leg_and_missing_fields() -> None:
     assert event.dest.exten == "12355" and event.dest.uniqueid == "1760000000.1"
 
 
-def test_snapshot_is_frozen() -> None:
-    event = translate(AmiMessage([("Event", "Newchannel"), *CALLER]))
-    assert isinstance(event, Newchannel)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        event.channel.uniqueid = "1760000000.2"
+def test_no_field_of_an_event_or_snapshot_can_be_assigned_in_typed_code(tmp_path: Path) -> None:
+    # events are frozen to the type checker, not at run time (events._event): mypy, strict and part of
+    # make test, is what keeps every listener from changing an event the others will read
+    event_classes = [
+        cls
+        for name in events.__all__
+        if isinstance(cls := getattr(events, name), type) and dataclasses.is_dataclass(cls)
+    ]
+    assert len(event_classes) > 25
+    lines = ["from callcenter.ami import events", "def mutate(snap: events.ChannelSnapshot) -> None:"]
+    expected: list[str] = []
+    for cls in event_classes:
+        lines.append(f"    def _{cls.__name__}(e: events.{cls.__name__}) -> None:")
+        for field in dataclasses.fields(cls):
+            lines.append(f"        e.{field.name} = e.{field.name}")
+            expected.append(f"{cls.__name__}.{field.name}")
+    for name in ["uniqueid", "linkedid", "_v", "_p", *events._SNAPSHOT_FIELDS[3:]]:
+        lines.append(f"    snap.{name} = snap.{name}")
+        expected.append(f"ChannelSnapshot.{name}")
+    snippet = tmp_path / "mutate.py"
+    snippet.write_text("\n".join(lines) + "\n")
+    root = Path(__file__).resolve().parents[2]
+    out, err, _ = mypy.api.run([str(snippet), "--config-file", str(root / "pyproject.toml")])
+    refused = {int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line}
+    assignments = [i for i, line in enumerate(lines, 1) if " = " in line]
+    assert len(assignments) == len(expected)
+    allowed = [what for what, i in zip(expected, assignments, strict=True) if i not in refused]
+    assert allowed == [], (allowed, out, err)
+
+
+def test_events_and_snapshots_are_still_hashable_values() -> None:
+    a = translate(AmiMessage([("Event", "Newchannel"), *CALLER]))
+    b = translate(AmiMessage([("Event", "Newchannel"), *reversed(CALLER)]))
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert isinstance(a, Newchannel) and {a.channel, EXPECTED} == {EXPECTED}
 
 
 @pytest.mark.parametrize("key", ["ChannelState", "Priority"])
