@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results: list[dict[str, Any]] = []
     print("AMI ingest …", flush=True)
-    results.append(ingest.run(calls=2_000 if args.quick else 10_000, rounds=1 if args.quick else 3))
+    results.append(ingest.run(calls=2_000 if args.quick else 10_000, rounds=1 if args.quick else 5))
     print("end to end (baseline, unloaded IVR, loaded) …", flush=True)
     duration = 8.0 if args.quick else args.duration
     results.extend(endtoend.run(args.rate, duration, baseline_duration=5.0 if args.quick else 20.0))

@@ -6,8 +6,9 @@ fed in 64 KiB chunks to both. The baseline only splits messages on the blank lin
 dicts: the least any AMI client must do. Ours does that plus the typed translation and the live model.
 
 Every event of ours is framed exactly (the framer checks each message's lines and sends anything unusual
-down its general path), translated into a frozen typed event and applied to the live model; what is lazy
-there is lazy for every caller, not for the benchmark (see callcenter/ami/framing.py). On a shared
+down its general path), translated into a typed event (immutable to the type checker, see
+callcenter/ami/events.py) and applied to the live model; what is lazy there is lazy for every caller, not
+for the benchmark (see callcenter/ami/framing.py). On a shared
 two-core machine both rates move with the neighbours' load; the ratio, measured in the same alternating
 rounds, moves much less.
 """
@@ -133,7 +134,7 @@ def _seconds(fn: Any, stream: bytes, events: int) -> float:
     return elapsed
 
 
-def run(calls: int = 10_000, rounds: int = 3) -> dict[str, Any]:
+def run(calls: int = 10_000, rounds: int = 5) -> dict[str, Any]:
     """Median of ``rounds`` runs of each side on the same byte stream.
 
     The two sides alternate within each round so that a noisy neighbour on a shared machine slows both,
