@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, TypeVar, dataclass_transform
+from typing import Any, ClassVar, Final, Literal, Self, TypeVar, dataclass_transform, overload
 
 from callcenter.ami.framing import AmiMessage
 
@@ -119,6 +119,46 @@ _SNAPSHOT_FIELDS = (
 )
 
 
+class _Field:
+    """A channel-block field read from the message when asked (see :class:`ChannelSnapshot`)."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, key: str) -> None:
+        self._at = _SNAPSHOT_KEYS.index(key)  # the leg's own key name is ``snap._keys[_at]``
+
+
+class _Text(_Field):
+    """A text field: "" if absent."""
+
+    __slots__ = ()
+
+    @overload
+    def __get__(self, snap: None, owner: type[ChannelSnapshot]) -> Self: ...
+    @overload
+    def __get__(self, snap: ChannelSnapshot, owner: type[ChannelSnapshot]) -> str: ...
+    def __get__(self, snap: ChannelSnapshot | None, owner: type[ChannelSnapshot]) -> str | Self:
+        if snap is None:
+            return self
+        return snap._v[snap._p.get(snap._keys[self._at], -1)] or ""
+
+
+class _Number(_Field):
+    """A numeric field (``ChannelState``, ``Priority``): ``None`` if absent or empty."""
+
+    __slots__ = ()
+
+    @overload
+    def __get__(self, snap: None, owner: type[ChannelSnapshot]) -> Self: ...
+    @overload
+    def __get__(self, snap: ChannelSnapshot, owner: type[ChannelSnapshot]) -> int | None: ...
+    def __get__(self, snap: ChannelSnapshot | None, owner: type[ChannelSnapshot]) -> int | Self | None:
+        if snap is None:
+            return self
+        raw = snap._v[snap._p.get(snap._keys[self._at], -1)]
+        return int(raw) if raw else None
+
+
 class ChannelSnapshot:
     """The channel block every channel event carries (``Dest``-prefixed for the called leg). Immutable
     to the type checker, like the events (see :func:`_event`): its four slots are ``Final``.
@@ -198,51 +238,17 @@ class ChannelSnapshot:
         self.uniqueid = uniqueid
         self.linkedid = linkedid
 
-    @property
-    def channel(self) -> str:
-        return self._v[self._p[self._keys[0]]] or ""  # present: the translator requires it
-
-    @property
-    def state(self) -> int | None:
-        raw = self._v[self._p.get(self._keys[3], -1)]
-        return int(raw) if raw else None
-
-    @property
-    def caller_id_num(self) -> str:
-        return self._v[self._p.get(self._keys[4], -1)] or ""
-
-    @property
-    def caller_id_name(self) -> str:
-        return self._v[self._p.get(self._keys[5], -1)] or ""
-
-    @property
-    def connected_line_num(self) -> str:
-        return self._v[self._p.get(self._keys[6], -1)] or ""
-
-    @property
-    def connected_line_name(self) -> str:
-        return self._v[self._p.get(self._keys[7], -1)] or ""
-
-    @property
-    def context(self) -> str:
-        return self._v[self._p.get(self._keys[8], -1)] or ""
-
-    @property
-    def exten(self) -> str:
-        return self._v[self._p.get(self._keys[9], -1)] or ""
-
-    @property
-    def priority(self) -> int | None:
-        raw = self._v[self._p.get(self._keys[10], -1)]
-        return int(raw) if raw else None
-
-    @property
-    def language(self) -> str:
-        return self._v[self._p.get(self._keys[11], -1)] or ""
-
-    @property
-    def account_code(self) -> str:
-        return self._v[self._p.get(self._keys[12], -1)] or ""
+    channel = _Text("Channel")  # present: the translator requires it
+    state = _Number("ChannelState")
+    caller_id_num = _Text("CallerIDNum")
+    caller_id_name = _Text("CallerIDName")
+    connected_line_num = _Text("ConnectedLineNum")
+    connected_line_name = _Text("ConnectedLineName")
+    context = _Text("Context")
+    exten = _Text("Exten")
+    priority = _Number("Priority")
+    language = _Text("Language")
+    account_code = _Text("AccountCode")
 
     @property
     def device(self) -> str:
