@@ -211,7 +211,7 @@ class Hotline:
             self._current_plan,
             actions,
             self.transfers,
-            work_orders=lambda: self.workorders,
+            work_orders=self.workorders,
         )
         self.callbacks = CallbackService(db.sessions, self.hub, actions, crisis_calls=self.crisis.is_crisis)
         await self.callbacks.load()

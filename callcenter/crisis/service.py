@@ -65,7 +65,7 @@ class CrisisService:
         actions: Callable[[], AmiActions | None],
         transfers: TransferService,
         *,
-        work_orders: Callable[[], WorkOrderService | None] = lambda: None,
+        work_orders: WorkOrderService | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -183,7 +183,7 @@ class CrisisService:
             "marked_at": mark.marked_at,
         }
         stmt = insert(CallRiskRow).values(**values).on_conflict_do_nothing(index_elements=["linkedid"])
-        work_orders = self._work_orders()
+        work_orders = self._work_orders
         raised = None
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)

@@ -11,25 +11,17 @@ with the failing checks. ``/healthz`` stays a liveness probe (the process answer
 from __future__ import annotations
 
 import weakref
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from callcenter.app import Hotline
 from callcenter.observability.metrics import CONTENT_TYPE, HotlineMetrics
+from callcenter.web.deps import HotlineDep
 
 router = APIRouter(tags=["ops"])
-
-
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
-HotlineDep = Annotated[Hotline, Depends(_hotline)]
 
 
 class ReadyOut(BaseModel):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, String
+from sqlalchemy import BigInteger, Identity, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callcenter.db.models import Base
-
-TS = DateTime(timezone=True)
+from callcenter.db.models import TS, Base
 
 
 class AgentStateInterval(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, and_, or
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.crisis.models import CallRiskRow
 from callcenter.db.models import Call
 from callcenter.live.model import CallChanged, CallEnded, Change
 from callcenter.records import CallRecord
@@ -217,7 +218,7 @@ class WorkOrderService:
     async def draft_from_record(self, record: CallRecord) -> int | None:
         """Insert the call's draft unless it has one; returns the new order's id (None: it had one)."""
         async with self.sessions() as session, session.begin():
-            return await self._insert_draft(
+            order = await self._insert_draft(
                 session,
                 linkedid=record.linkedid,
                 caller_number=record.caller_number,
@@ -227,6 +228,7 @@ class WorkOrderService:
                 actor="system",
                 note="answered",
             )
+            return None if order is None else order.id
 
     async def _insert_draft(
         self,
@@ -239,11 +241,14 @@ class WorkOrderService:
         agent: str | None,
         actor: str,
         note: str | None = None,
-    ) -> int | None:
+    ) -> WorkOrder | None:
         """``INSERT … ON CONFLICT DO NOTHING``: the draft on answer, the lazy draft and the agent's form may
-        race for one call; exactly one draft is made, with its "create" history entry."""
+        race for one call; exactly one draft is made, with its "create" history entry. The new order, or
+        ``None`` when the call had one already."""
         now = self.clock()
-        risk = RiskLevel.CRISIS if await _marked_crisis(session, linkedid) else RiskLevel.NONE
+        # a call marked as a crisis (IVR or panel, the crisis service's call_risk) starts at crisis risk
+        marked = await session.get(CallRiskRow, linkedid) is not None
+        risk = RiskLevel.CRISIS if marked else RiskLevel.NONE
         stmt = (
             insert(WorkOrder)
             .values(
@@ -265,24 +270,14 @@ class WorkOrderService:
                 updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=[WorkOrder.linkedid])
-            .returning(WorkOrder.id)
+            .returning(WorkOrder)
         )
-        order_id = (await session.execute(stmt)).scalar_one_or_none()
-        if order_id is not None:
-            session.add(
-                WorkOrderEvent(
-                    work_order_id=order_id,
-                    at=now,
-                    actor=actor,
-                    action=Action.CREATE.value,
-                    from_status=Status.DRAFT.value,
-                    to_status=Status.DRAFT.value,
-                    version=1,
-                    note=note,
-                )
-            )
+        order = (await session.scalars(stmt)).one_or_none()
+        if order is not None:
+            step = Step(state_of(order), Action.CREATE, Status.DRAFT, note=note)
+            self._history(session, order, step, actor, now)
             await session.flush()
-        return order_id
+        return order
 
     # -- reading ---------------------------------------------------------------------------------------
     def scope_for_unit(self, unit_code: str | None) -> Scope:
@@ -401,7 +396,7 @@ class WorkOrderService:
             call = (await session.execute(select(Call).where(Call.linkedid == linkedid))).scalar_one_or_none()
             if call is None or call.answered_at is None:
                 raise CallNotAnswered(f"call {linkedid!r} is unknown or was not answered")
-            await self._insert_draft(
+            order = await self._insert_draft(
                 session,
                 linkedid=linkedid,
                 caller_number=call.caller_number,
@@ -409,8 +404,7 @@ class WorkOrderService:
                 language=call.language,
                 agent=call.agent,
                 actor=actor,
-            )
-            order = await self._by_linkedid(session, linkedid)
+            ) or await self._by_linkedid(session, linkedid)  # made meanwhile by another path
             if order is None:  # pragma: no cover - inserted or found above
                 raise WorkOrderNotFound(f"no work order for call {linkedid!r}")
             return order
@@ -426,7 +420,7 @@ class WorkOrderService:
                 call = (
                     await session.execute(select(Call).where(Call.linkedid == linkedid))
                 ).scalar_one_or_none()
-                await self._insert_draft(
+                order = await self._insert_draft(
                     session,
                     linkedid=linkedid,
                     caller_number=call.caller_number if call else None,
@@ -434,8 +428,7 @@ class WorkOrderService:
                     language=call.language if call else None,
                     agent=call.agent if call else None,
                     actor=actor,
-                )
-                order = await self._by_linkedid(session, linkedid, lock=True)
+                ) or await self._by_linkedid(session, linkedid, lock=True)  # made meanwhile
                 if order is None:  # pragma: no cover - inserted or found above
                     raise WorkOrderNotFound(f"no work order for call {linkedid!r}")
             changes = self._set_fields(order, fields)
@@ -658,15 +651,6 @@ class WorkOrderService:
             )
 
 
-async def _marked_crisis(session: AsyncSession, linkedid: str) -> bool:
-    """Was the call marked as a crisis (IVR or panel; ``call_risk`` of the crisis service, issue 4)? Its
-    draft then starts at crisis risk."""
-    if (await session.execute(text("SELECT to_regclass('call_risk')"))).scalar() is None:
-        return False
-    row = await session.execute(text("SELECT 1 FROM call_risk WHERE linkedid = :l"), {"l": linkedid})
-    return row.first() is not None
-
-
 async def _callbacks_of(session: AsyncSession, number: str) -> list[dict[str, Any]]:
     """The hook for the callback book (issue 4, built in parallel): when a ``callback_tasks`` table with a
     ``number`` column exists, the caller's callbacks are read from it as plain rows."""
@@ -703,10 +687,6 @@ async def open_workorders(
         if hub.subscribers:
             hub.publish(topic, data, roles=SUPERVISORS if topic == "escalation" else STAFF)
 
-    return WorkOrderService(
-        sessions,
-        tree,
-        policy_for(plan),
-        publish=publish,
-        queue_lines={q.name: q.service_line for q in plan.queues},
-    )
+    service = WorkOrderService(sessions, tree, publish=publish)
+    service.adopt(plan, tree)
+    return service

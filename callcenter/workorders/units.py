@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,8 +22,9 @@ def tree_of(plan: HotlinePlan) -> OrgTree:
 
 async def seed_units(sessions: async_sessionmaker[AsyncSession], plan: HotlinePlan) -> OrgTree:
     """Store the plan's units in ``org_units`` (on start and on every apply) and return the active tree."""
-    await store_units(sessions, tree_of(plan))
-    return await read_units(sessions)
+    tree = tree_of(plan)
+    await store_units(sessions, tree)  # exactly these units are active afterwards
+    return tree
 
 
 async def store_units(sessions: async_sessionmaker[AsyncSession], tree: OrgTree) -> None:
@@ -46,12 +47,6 @@ async def store_units(sessions: async_sessionmaker[AsyncSession], tree: OrgTree)
                 )
                 done.add(u.code)
             pending = [u for u in pending if u.code not in done]
-
-
-async def read_units(sessions: async_sessionmaker[AsyncSession]) -> OrgTree:
-    async with sessions() as session:
-        rows = (await session.execute(select(OrgUnit).where(OrgUnit.active))).scalars().all()
-    return OrgTree.of(Unit(r.code, r.name, r.tier, r.parent_code) for r in rows)
 
 
 DEFAULT_TOPICS_FILE = Path(__file__).with_name("topics.yaml")
