@@ -171,6 +171,8 @@ class Hotline:
             observe=self.occupancy.observe if self.occupancy else None,
         )
         self._spawn(self.agents.run(), "agent-wrapup-timer")
+        # events translated once, by the feed; its rebuild after a (re)connect reaches the board too
+        self.feed.listeners.append(self.agents.on_event)
         self.alerts = AlertBook(self.hub)
         self._spawn(self.alerts.run(), "crisis-alert-book")
         await self.ami.start()
@@ -269,8 +271,6 @@ class Hotline:
             with contextlib.suppress(ValueError):
                 self.ami_event_at = float(stamp)
         self.feed.on_message(msg)
-        if self.agents is not None:
-            self.agents.on_message(msg)
 
     def _on_ami_state(self, connected: bool) -> None:
         if not connected and self.reconciler is not None:
@@ -292,8 +292,6 @@ class Hotline:
                 items = await self.reconciler.rebuild(self.ami, self.feed)
             else:
                 items = await rebuild(self.ami, self.feed)
-            if self.agents is not None:
-                await self.agents.resync()  # agents logged in while we were away (panel states)
         except AmiError as exc:
             log.warning("could not rebuild live state after connecting: %s", exc)
         else:

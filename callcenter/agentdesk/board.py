@@ -1,16 +1,18 @@
 """Every agent's live state, kept by feeding ``agents.state.transition`` and executing what it returns.
 
-Facts come from AMI (``on_message``): AgentCalled → ``Ring``, AgentConnect → ``Answer``, AgentRingNoAnswer →
-``RingTimeout``, AgentComplete → ``HangUp``; the caller hanging up (or another member answering) while an
-agent rings → ``RingCancelled``. Requests come from the panel and the wallboard (``request``): the
-transition is checked first, the new status is taken at once (so the QueueMember events our own commands
-cause find the agent already where the request put it), the commands are executed over AMI, and a failed
-command puts the old status back. Wrap-up ends by time: ``run`` ticks ``due_event`` for every agent.
+Facts come from AMI (``on_event``, a listener of the live feed): AgentCalled → ``Ring``, AgentConnect →
+``Answer``, AgentRingNoAnswer → ``RingTimeout``, AgentComplete → ``HangUp``; the caller hanging up (or
+another member answering) while an agent rings → ``RingCancelled``. Requests come from the panel and the
+wallboard (``request``): the transition is checked first, the new status is taken at once (so the
+QueueMember events our own commands cause find the agent already where the request put it), the commands are
+executed over AMI, and a failed command puts the old status back. Wrap-up ends by time: ``run`` ticks
+``due_event`` for every agent.
 
 Members added, paused or removed by someone else (the old desk endpoints, a restart, the CLI) are adopted:
 a QueueMemberAdded/QueueMember for a logged-out agent logs them in without commands (paused if app_queue
 says so); a QueueMemberPause flips a ready agent to paused and a paused one to ready; a QueueMemberRemoved
-for a logged-in agent not on a call logs them out. ``resync`` reads QueueStatus after a (re)connect.
+for a logged-in agent not on a call logs them out. After a (re)connect the feed's rebuild lists QueueStatus
+to every listener; ``resync`` does the same for a board on its own.
 Illegal facts are logged and dropped.
 """
 
@@ -53,6 +55,7 @@ from callcenter.ami.events import (
     AgentComplete,
     AgentConnect,
     AgentRingNoAnswer,
+    AmiEvent,
     Hangup,
     QueueCallerAbandon,
     QueueMemberEvent,
@@ -195,8 +198,9 @@ class AgentBoard:
             await self._actions.queue_pause(command.interface, command.paused, reason=command.reason or None)
 
     async def resync(self) -> int:
-        """After (re)connecting: learn the members Asterisk has (QueueStatus), adopting agents logged in
-        while we were away; returns how many member items were read."""
+        """For a board without a live feed: learn the members Asterisk has (QueueStatus), adopting agents
+        logged in elsewhere; returns how many member items were read. (The service's board hears the
+        feed's own QueueStatus after every (re)connect instead.)"""
         response = await self._actions.queue_status()
         for item in response.events:
             self.on_message(item)
@@ -225,10 +229,16 @@ class AgentBoard:
 
     # -- facts from AMI ----------------------------------------------------------------------------
     def on_message(self, msg: AmiMessage) -> None:
+        """A raw AMI message (a board without a live feed: :meth:`resync`)."""
         try:
             event = translate(msg)
         except TranslationError:
             return  # the live feed logs it
+        if event is not None:
+            self.on_event(event)
+
+    def on_event(self, event: AmiEvent) -> None:
+        """A typed AMI event, as the live feed hands it to its listeners (the service's way in)."""
         if isinstance(event, AgentCalled):
             ext = _extension(event.interface, event.member_name)
             qplan = self._plan().queue(event.queue)
