@@ -144,6 +144,7 @@ def build_report(
     *,
     now: datetime,
     occupancy: float | None = None,
+    occupancy_by_agent: Sequence[AgentOccupancy] = (),
     answer_within_seconds: float = kpi.DEFAULT_ANSWER_WITHIN_SECONDS,
     top_topics: int = 8,
 ) -> Report:
@@ -178,6 +179,7 @@ def build_report(
         period=period,
         overall=summary(calls),
         occupancy=occupancy,
+        occupancy_by_agent=list(occupancy_by_agent),
         callbacks=len(callbacks),
         callbacks_on_time=kpi.callbacks_on_time(callbacks, now),
         work_orders=len(orders),

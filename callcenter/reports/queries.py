@@ -125,6 +125,6 @@ async def load_report(sessions: async_sessionmaker[AsyncSession], period: Period
         calls, orders, callbacks = await period_facts(session, period.start, period.end)
         times = await agent_times(session, period.start, period.end)  # agent_state_intervals
     occupancy, per_agent = occupancy_figures(times)
-    report = build_report(period, calls, orders, callbacks, now=now, occupancy=occupancy)
-    report.occupancy_by_agent = per_agent
-    return report
+    return build_report(
+        period, calls, orders, callbacks, now=now, occupancy=occupancy, occupancy_by_agent=per_agent
+    )
