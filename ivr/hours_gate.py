@@ -44,6 +44,7 @@ __all__ = [
     "GateOutcome",
     "after_walk",
     "caller_number",
+    "for_anonymous",
     "screen_caller",
 ]
 
@@ -124,6 +125,16 @@ async def _callback_event(channel: AgiChannel, number: str, result: IvrResult, r
     )
 
 
+def for_anonymous(result: IvrResult, number: str | None) -> IvrResult:
+    """A caller without a number is marked anonymous, and a callback chosen in the menu (impossible
+    without a number) becomes a plain queue."""
+    if number is not None:
+        return result
+    if result.action is ActionKind.CALLBACK:
+        result = replace(result, action=ActionKind.QUEUE, target="")
+    return replace(result, anonymous=True)
+
+
 async def after_walk(
     channel: AgiChannel,
     plan: HotlinePlan,
@@ -133,8 +144,7 @@ async def after_walk(
     now: Callable[[], datetime],
 ) -> IvrResult:
     """Apply anonymity and business hours to the walk's result (see the module's rules)."""
-    if number is None and result.action is ActionKind.CALLBACK:
-        result = replace(result, action=ActionKind.QUEUE, target="")
+    result = for_anonymous(result, number)
     queue = plan.queue(result.queue)
     if queue is None or is_open(plan.hours, queue.service_line, now()):
         return result

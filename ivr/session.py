@@ -27,14 +27,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from routing.plan import ActionKind, HotlinePlan
 
 from .agi.protocol import AgiCommandFailedError
 from .agi.server import AgiChannel, AgiHandler
-from .hours_gate import CallerScreen, after_walk, screen_caller
+from .hours_gate import CallerScreen, after_walk, for_anonymous, screen_caller
 from .menu import IvrResult, MenuWalk, Prompt
 
 __all__ = ["StepLatencyHook", "keyed_input", "make_ivr_route", "result_variables", "run_ivr"]
@@ -121,13 +120,10 @@ async def run_ivr(
         replied_at = clock()
         step = walk.on_input(digits)
 
-    result = step.result
     if now is not None:
-        result = await after_walk(channel, plan, result, gate.number, screen, now)
-    elif gate.number is None and result.action is ActionKind.CALLBACK:
-        result = replace(result, action=ActionKind.QUEUE, target="")  # anonymous: no callback
-    if gate.number is None:
-        result = replace(result, anonymous=True)
+        result = await after_walk(channel, plan, step.result, gate.number, screen, now)
+    else:  # no business hours to apply
+        result = for_anonymous(step.result, gate.number)
     command_about_to_be_sent()
     for name, value in result_variables(result):
         await channel.set_variable(name, value)
