@@ -6,7 +6,7 @@ field that is missing or garbled (e.g. a non-numeric ``Cause``) raises :class:`T
 the event name and the raw headers: the caller logs it and drops the event, the reader never dies.
 
 Cost matters here (every AMI event passes through, issue 8): events are immutable to the type checker
-rather than at run time (:func:`_event`), are built by a generated constructor (``_fast_new``), and
+rather than at run time (:func:`_event`), are built by a generated constructor (callcenter/slotted.py), and
 :class:`ChannelSnapshot` keeps only the fields the live model reads for every event, the other eleven are
 read from the message when asked.
 
@@ -15,12 +15,12 @@ Field names and meanings: ../../../shared/reference/ami-queue-events.md (Asteris
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, Self, TypeVar, dataclass_transform, overload
+from typing import ClassVar, Final, Literal, Self, TypeVar, dataclass_transform, overload
 
 from callcenter.ami.framing import AmiMessage
+from callcenter.slotted import constructor
 
 _T = TypeVar("_T")
 
@@ -566,34 +566,6 @@ class OtherEvent(AmiEvent):
     message: AmiMessage
 
 
-# --- fast construction ---------------------------------------------------------------------------------
-
-
-def _fast_new(cls: type[_T]) -> Callable[..., _T]:
-    """A constructor for an event class that stores each slot in turn, generated from its fields.
-
-    Same arguments (names, defaults) and the same resulting object as ``cls(...)``, without the type
-    call and ``__init__`` frame around it: event construction is once per AMI event (issue 8). Only for
-    classes without ``__post_init__``.
-    """
-    assert not hasattr(cls, "__post_init__"), cls
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__}
-    params: list[str] = []
-    for i, f in enumerate(fields):
-        assert f.init and f.default_factory is dataclasses.MISSING, (cls, f.name)
-        if f.default is dataclasses.MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_d{i}"] = f.default
-            params.append(f"{f.name}=_d{i}")
-    body = "".join(f"    o.{f.name} = {f.name}\n" for f in fields)
-    src = f"def new(*, {', '.join(params)}):\n    o = _new(_cls)\n{body}    return o\n"
-    exec(src, namespace)  # code built from the dataclass's own field names only
-    new: Callable[..., _T] = namespace["new"]
-    return new
-
-
 # --- field helpers -------------------------------------------------------------------------------------
 # The translators read the message's fields directly (AmiMessage._fields, split once per message): the
 # value of ``key`` is ``v[p.get(key, -1)]``, None when the message has no such key (``v`` ends with None).
@@ -680,35 +652,35 @@ def _snapshot(
     return None
 
 
-_new_AgentCalled = _fast_new(AgentCalled)
-_new_AgentComplete = _fast_new(AgentComplete)
-_new_AgentConnect = _fast_new(AgentConnect)
-_new_AgentDump = _fast_new(AgentDump)
-_new_AgentRingNoAnswer = _fast_new(AgentRingNoAnswer)
-_new_BridgeEnter = _fast_new(BridgeEnter)
-_new_BridgeLeave = _fast_new(BridgeLeave)
-_new_Cdr = _fast_new(Cdr)
-_new_OtherEvent = _fast_new(OtherEvent)
-_new_CoreShowChannel = _fast_new(CoreShowChannel)
-_new_DTMFEnd = _fast_new(DTMFEnd)
-_new_DialBegin = _fast_new(DialBegin)
-_new_DialEnd = _fast_new(DialEnd)
-_new_FullyBooted = _fast_new(FullyBooted)
-_new_Hangup = _fast_new(Hangup)
-_new_NewCallerid = _fast_new(NewCallerid)
-_new_Newchannel = _fast_new(Newchannel)
-_new_Newexten = _fast_new(Newexten)
-_new_Newstate = _fast_new(Newstate)
-_new_OriginateResponse = _fast_new(OriginateResponse)
-_new_QueueCallerAbandon = _fast_new(QueueCallerAbandon)
-_new_QueueCallerJoin = _fast_new(QueueCallerJoin)
-_new_QueueCallerLeave = _fast_new(QueueCallerLeave)
-_new_QueueEntry = _fast_new(QueueEntry)
-_new_QueueMemberEvent = _fast_new(QueueMemberEvent)
-_new_QueueParams = _fast_new(QueueParams)
-_new_Transfer = _fast_new(Transfer)
-_new_UserEvent = _fast_new(UserEvent)
-_new_VarSet = _fast_new(VarSet)
+_new_AgentCalled = constructor(AgentCalled)
+_new_AgentComplete = constructor(AgentComplete)
+_new_AgentConnect = constructor(AgentConnect)
+_new_AgentDump = constructor(AgentDump)
+_new_AgentRingNoAnswer = constructor(AgentRingNoAnswer)
+_new_BridgeEnter = constructor(BridgeEnter)
+_new_BridgeLeave = constructor(BridgeLeave)
+_new_Cdr = constructor(Cdr)
+_new_OtherEvent = constructor(OtherEvent)
+_new_CoreShowChannel = constructor(CoreShowChannel)
+_new_DTMFEnd = constructor(DTMFEnd)
+_new_DialBegin = constructor(DialBegin)
+_new_DialEnd = constructor(DialEnd)
+_new_FullyBooted = constructor(FullyBooted)
+_new_Hangup = constructor(Hangup)
+_new_NewCallerid = constructor(NewCallerid)
+_new_Newchannel = constructor(Newchannel)
+_new_Newexten = constructor(Newexten)
+_new_Newstate = constructor(Newstate)
+_new_OriginateResponse = constructor(OriginateResponse)
+_new_QueueCallerAbandon = constructor(QueueCallerAbandon)
+_new_QueueCallerJoin = constructor(QueueCallerJoin)
+_new_QueueCallerLeave = constructor(QueueCallerLeave)
+_new_QueueEntry = constructor(QueueEntry)
+_new_QueueMemberEvent = constructor(QueueMemberEvent)
+_new_QueueParams = constructor(QueueParams)
+_new_Transfer = constructor(Transfer)
+_new_UserEvent = constructor(UserEvent)
+_new_VarSet = constructor(VarSet)
 
 
 # --- per-event translators -----------------------------------------------------------------------------

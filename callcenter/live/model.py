@@ -79,6 +79,7 @@ from callcenter.ami.events import (
     VarSet,
 )
 from callcenter.records import AgentAttempt, AttemptOutcome, CallRecord, Disposition
+from callcenter.slotted import copier
 
 __all__ = [
     "CallChanged",
@@ -223,31 +224,9 @@ def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
-def _copier(cls: type[Any]) -> Callable[[Any], Any]:
-    """A field-by-field copy function for a slotted, mutable dataclass, generated once from its fields.
-
-    ``dataclasses.replace`` inspects the fields on every call, and even a generated ``cls(f=r.f, ...)``
-    spends most of its time matching 22 keyword arguments; a new instance with each slot stored in turn
-    (``o.f = r.f``, a specialised slot store in CPython 3.11) is five times faster and has the same result
-    — a copy per CallChanged made this a quarter of AMI ingest time (issue 8). It follows field changes in
-    callcenter/records.py by itself; the asserts keep it honest (no ``__post_init__``, no frozen class,
-    every field an ``__init__`` argument).
-    """
-    fields = dataclasses.fields(cls)
-    params = getattr(cls, "__dataclass_params__", None)
-    assert params is not None and not params.frozen, f"{cls.__name__}: a mutable dataclass"
-    assert "__dict__" not in cls.__dict__ and hasattr(cls, "__slots__"), f"{cls.__name__}: slots=True"
-    assert not hasattr(cls, "__post_init__"), f"{cls.__name__}: no __post_init__"
-    assert all(f.init for f in fields), f"{cls.__name__}: every field must be an __init__ argument"
-    body = "".join(f"    o.{f.name} = r.{f.name}\n" for f in fields)
-    namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__}
-    exec(f"def copy(r):\n    o = _new(_cls)\n{body}    return o\n", namespace)  # field names only
-    copy: Callable[[Any], Any] = namespace["copy"]
-    return copy
-
-
-_copy_record = _copier(CallRecord)
-_copy_attempt = _copier(AgentAttempt)
+# a copy per CallChanged: a quarter of AMI ingest time before it was generated (callcenter/slotted.py)
+_copy_record = copier(CallRecord)
+_copy_attempt = copier(AgentAttempt)
 
 
 _H = TypeVar("_H", CallChanged, CallEnded)
