@@ -10,7 +10,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from callcenter.app import Hotline
+import httpx
+
+from callcenter.app import Hotline, create_app
+from callcenter.auth.roles import parse_roles
 from callcenter.config.loader import load_plan
 from callcenter.db.calls import get_call
 from callcenter.db.models import Call
@@ -22,6 +25,7 @@ from routing.plan import HotlinePlan
 
 T = TypeVar("T")
 SECRET = "test-secret"
+PASSWORD = "correct horse 12355"  # of the users Rig.client makes
 
 
 def quick_plan(menu_timeout: float = 1.0) -> HotlinePlan:
@@ -77,6 +81,29 @@ class Rig:
         assert self.hotline.desk is not None
         for extension in extensions:
             await self.hotline.desk.log_in(extension)
+
+    async def answered(self, linkedid: str, timeout: float = 15.0) -> None:
+        """Wait until the live model shows the call answered."""
+
+        async def probe() -> bool | None:
+            record = self.hotline.model.call(linkedid)
+            return True if record is not None and record.answered_at is not None else None
+
+        await eventually(probe, timeout, f"call {linkedid} to be answered")
+
+    @asynccontextmanager
+    async def client(
+        self, username: str, roles: str, extension: str | None = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client of the pages' API, logged in as a new user with ``roles``."""
+        assert self.hotline.users is not None
+        await self.hotline.users.add(username, PASSWORD, parse_roles(roles), extension=extension)
+        app = create_app(self.hotline.settings, hotline=self.hotline)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+            response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            yield client
 
 
 @asynccontextmanager

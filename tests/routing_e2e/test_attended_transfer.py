@@ -6,12 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from callcenter.app import create_app
-from callcenter.auth.roles import parse_roles
 from callcenter.crisis.models import CallRiskRow
 from callcenter.db.models import AgentAttempt, Call
 from callcenter.transfers.models import CallTransferRow
@@ -23,7 +20,6 @@ from tests.integration.harness import Rig, eventually, hotline_on_simulator
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse 12355"
 T = TypeVar("T")
 
 
@@ -49,18 +45,8 @@ async def test_an_attended_transfer_to_12348_bridges_the_caller_to_it_and_stays_
     await rig.log_in("1002")
     call = await rig.sim.place_call(CallerScript(number="13400000002", digits=[(0.1, "1"), (0.1, "2")]))
 
-    async def answered() -> bool | None:
-        record = rig.hotline.model.call(call.linkedid)
-        return True if record is not None and record.answered_at is not None else None
-
-    await eventually(answered, 15, "the agent to answer")
-    assert rig.hotline.users is not None
-    await rig.hotline.users.add("a1002", PASSWORD, parse_roles("agent"), extension="1002")
-    app = create_app(rig.hotline.settings, hotline=rig.hotline)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
-        login = await client.post("/api/auth/login", json={"username": "a1002", "password": PASSWORD})
-        assert login.status_code == 200, login.text
+    await rig.answered(call.linkedid)
+    async with rig.client("a1002", "agent", "1002") as client:
         response = await client.post(
             f"/api/calls/{call.linkedid}/transfer", json={"to": "12348", "mode": "attended"}
         )
@@ -124,18 +110,8 @@ async def test_the_crisis_conference_action_consults_110_and_hands_the_caller_ov
     await rig.log_in("1002")
     call = await rig.sim.place_call(CallerScript(number="13400000003", digits=[(0.1, "1"), (0.1, "2")]))
 
-    async def answered() -> bool | None:
-        record = rig.hotline.model.call(call.linkedid)
-        return True if record is not None and record.answered_at is not None else None
-
-    await eventually(answered, 15, "the agent to answer")
-    assert rig.hotline.users is not None
-    await rig.hotline.users.add("a1002", PASSWORD, parse_roles("agent"), extension="1002")
-    app = create_app(rig.hotline.settings, hotline=rig.hotline)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
-        login = await client.post("/api/auth/login", json={"username": "a1002", "password": PASSWORD})
-        assert login.status_code == 200, login.text
+    await rig.answered(call.linkedid)
+    async with rig.client("a1002", "agent", "1002") as client:
         response = await client.post(f"/api/calls/{call.linkedid}/police", json={"mode": "conference"})
         assert response.status_code == 200, response.text
         assert (response.json()["target"], response.json()["mode"]) == ("110", "attended")

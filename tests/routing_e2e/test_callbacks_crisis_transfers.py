@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select, text
 
-from callcenter.app import create_app
-from callcenter.auth.roles import parse_roles
 from callcenter.callbacks.models import CallbackAttemptRow, CallbackTaskRow
 from callcenter.callbacks.service import callbacks_for_number
 from callcenter.crisis.models import CallRiskRow
@@ -23,28 +19,11 @@ from tests.integration.harness import Rig, eventually, hotline_on_simulator
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse 12355"
-
 
 @pytest.fixture
 async def rig(postgres_url: str, database: object, tmp_path: Path) -> AsyncIterator[Rig]:
     async with hotline_on_simulator(postgres_url, tmp_path) as the_rig:
         yield the_rig
-
-
-@asynccontextmanager
-async def _client(
-    rig: Rig, username: str, roles: str, extension: str | None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client logged in as a new user with ``roles``."""
-    assert rig.hotline.users is not None
-    await rig.hotline.users.add(username, PASSWORD, parse_roles(roles), extension=extension)
-    app = create_app(rig.hotline.settings, hotline=rig.hotline)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
-        response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        yield client
 
 
 async def _tasks(rig: Rig, number: str) -> list[CallbackTaskRow]:
@@ -85,7 +64,7 @@ async def test_abandoned_calls_from_one_number_make_one_task_and_the_callback_re
             callee_caller_ids.append(event.get("CallerIDNum"))
 
     rig.sim.add_listener(listen)
-    async with _client(rig, "cb", "callback-agent", "1020") as client:
+    async with rig.client("cb", "callback-agent", "1020") as client:
         listed = (await client.get("/api/callbacks")).json()
         assert [t["id"] for t in listed if t["number"] == number] == [task.id]
         taken = (await client.post("/api/callbacks/next")).json()  # the callback seat takes the due task
@@ -153,7 +132,7 @@ async def test_a_crisis_call_overtakes_the_callers_already_waiting(rig: Rig) -> 
     await eventually(all_queued, 10, "four callers waiting in zh-legal")
     connects: list[str] = []
     rig.sim.add_listener(lambda e: connects.append(e.get("Linkedid")) if e.name == "AgentConnect" else None)
-    async with _client(rig, "a1002", "agent", "1002") as client:
+    async with rig.client("a1002", "agent", "1002") as client:
         response = await client.post(f"/api/calls/{crisis.linkedid}/crisis")
         assert response.status_code == 200, response.text
         assert response.json()["reprioritised"] is True
@@ -200,12 +179,8 @@ async def test_a_transfer_to_12348_is_sent_to_the_pbx_and_recorded_on_the_call(r
     await rig.log_in("1002")
     call = await rig.sim.place_call(CallerScript(number="13400000001", digits=[(0.1, "1"), (0.1, "2")]))
 
-    async def answered() -> bool | None:
-        record = rig.hotline.model.call(call.linkedid)
-        return True if record is not None and record.answered_at is not None else None
-
-    await eventually(answered, 15, "the agent to answer")
-    async with _client(rig, "a1002", "agent", "1002") as client:
+    await rig.answered(call.linkedid)
+    async with rig.client("a1002", "agent", "1002") as client:
         bad = await client.post(f"/api/calls/{call.linkedid}/transfer", json={"to": "12345", "mode": "blind"})
         assert bad.status_code == 422
         response = await client.post(
@@ -240,7 +215,7 @@ async def test_marking_an_answered_call_crisis_flags_its_work_order(rig: Rig) ->
             return None
 
     order_id = await eventually(drafted, 15, "the answered call's work order draft")
-    async with _client(rig, "a1002", "agent", "1002") as client:
+    async with rig.client("a1002", "agent", "1002") as client:
         response = await client.post(f"/api/calls/{call.linkedid}/crisis")
         assert response.status_code == 200, response.text
         assert response.json()["reprioritised"] is False  # answered: nothing left to reorder
