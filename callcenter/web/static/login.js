@@ -15,15 +15,7 @@ function applyLanguage() {
   document.title = t("title");
 }
 document.getElementById("lang").addEventListener("click", () => {
-  lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("hotline.lang", lang); // Each role's own page: agents their panel, supervisors the wallboard, city/county staff their work orders.
-function homeOf(roles) {
-  if (roles.includes("supervisor") || roles.includes("admin")) return "/wallboard";
-  if (roles.includes("agent") || roles.includes("callback-agent")) return "/panel";
-  if (roles.includes("unit-staff")) return "/workorders";
-  if (roles.includes("ops")) return "/menu";
-  return "/";
-}
-applyLanguage();
+  lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("hotline.lang", lang); applyLanguage();
 });
 document.getElementById("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
