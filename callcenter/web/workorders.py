@@ -33,6 +33,7 @@ from callcenter.workorders.service import (
     WorkOrderHidden,
     WorkOrderNotFound,
     WorkOrderService,
+    state_of,
 )
 from routing import referral as rules
 from routing.callerid import is_anonymous
@@ -245,14 +246,7 @@ def order_out(svc: WorkOrderService, order: WorkOrder, principal: Principal) -> 
         unit_name=unit.name if unit else None,
         referred_at=order.referred_at,
         deadline_at=order.deadline_at,
-        overdue=rules.is_overdue(
-            OrderState(
-                status=rules.Status(order.status),
-                service_line=order.service_line,
-                deadline_at=order.deadline_at,
-            ),
-            now,
-        ),
+        overdue=rules.is_overdue(state_of(order), now),
         escalation_level=order.escalation_level,
         escalated_to=order.escalated_to,
         followed_up_at=order.followed_up_at,
