@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from pbxsim.agi_client import run_agi
 from pbxsim.bridge import Bridge
 from pbxsim.channel import ALL_DIGITS, Channel, Frame, State
-from pbxsim.expressions import is_true, split_args
+from pbxsim.dialplan import goto_target
+from pbxsim.endpoints import dial_target
+from pbxsim.expressions import arg_float, is_true, split_args
 from pbxsim.queues import QueueEngine
 from pbxsim.runtime import Runtime
 
@@ -175,16 +177,7 @@ class Interpreter:
 
     # ----- flow -----
     def goto(self, ch: Channel, target: str) -> int:
-        parts = [p.strip() for p in target.split(",")]
-        context, exten = ch.context, ch.exten
-        if len(parts) == 3:
-            context, exten, label = parts
-        elif len(parts) == 2:
-            exten, label = parts
-        else:
-            label = parts[0]
-        context = context or ch.context
-        exten = exten or ch.exten
+        context, exten, label = goto_target(target, ch.context, ch.exten)
         prio = self.rt.dialplan.priority_of(context, exten, label)
         if prio is None:
             log.warning("%s: Goto(%s): no such priority or label", ch.name, target)
@@ -309,7 +302,7 @@ class Interpreter:
         return 0
 
     async def app_waitexten(self, ch: Channel, data: str) -> int:
-        seconds = _float(split_args(data)[0], 10.0)
+        seconds = arg_float(split_args(data)[0], 10.0)
         digit = await ch.wait(seconds, ALL_DIGITS)
         if digit is None:
             return -1 if ch.hungup else 0
@@ -341,9 +334,9 @@ class Interpreter:
     async def app_read(self, ch: Channel, data: str) -> int:
         args = split_args(data) + [""] * 6
         var, files = args[0], [f for f in args[1].split("&") if f]
-        max_digits = int(_float(args[2], 0)) or 255
-        attempts = max(int(_float(args[4], 1)), 1)
-        timeout = _float(args[5], 10.0) or 10.0
+        max_digits = int(arg_float(args[2], 0)) or 255
+        attempts = max(int(arg_float(args[4], 1)), 1)
+        timeout = arg_float(args[5], 10.0) or 10.0
         digits = ""
         status = "TIMEOUT"
         for _ in range(attempts):
@@ -379,7 +372,7 @@ class Interpreter:
         return -1 if ch.hungup else 0
 
     async def app_wait(self, ch: Channel, data: str) -> int:
-        if await ch.sleep(_float(data, 0.0)):
+        if await ch.sleep(arg_float(data, 0.0)):
             return 0
         return -1 if ch.hungup else 0
 
@@ -417,7 +410,7 @@ class Interpreter:
     async def app_dial(self, ch: Channel, data: str) -> int:
         args = [*split_args(data), "", ""]
         targets = [t for t in args[0].split("&") if t]
-        timeout = _float(args[1], 0.0) or None
+        timeout = arg_float(args[1], 0.0) or None
         if not targets:
             ch.set_var("DIALSTATUS", "INVALIDARGS")
             return 0
@@ -427,7 +420,7 @@ class Interpreter:
         legs: list[Channel] = []
         timers: list[asyncio.TimerHandle] = []
         for target in targets:
-            device, number = _dial_target(target)
+            device, number = dial_target(target)
             behaviour = rt.endpoints.get(number)
             if not behaviour.registered:
                 continue
@@ -486,23 +479,3 @@ def _answer(winner: asyncio.Future[Channel], leg: Channel) -> Callable[[], None]
             winner.set_result(leg)
 
     return answer
-
-
-def _dial_target(target: str) -> tuple[str, str]:
-    """Dial string -> (device, number): `PJSIP/110@pstn` -> (`PJSIP/pstn`, `110`) as chan_pjsip names
-    the channel after the endpoint; `PJSIP/trunk/138...` -> (`PJSIP/trunk`, `138...`); `PJSIP/1002`."""
-    tech, _, rest = target.partition("/")
-    if "@" in rest:
-        number, _, endpoint = rest.partition("@")
-        return f"{tech}/{endpoint}", number
-    if "/" in rest:
-        endpoint, _, number = rest.partition("/")
-        return f"{tech}/{endpoint}", number
-    return target, rest
-
-
-def _float(text: str, default: float) -> float:
-    try:
-        return float(text) if text.strip() else default
-    except ValueError:
-        return default

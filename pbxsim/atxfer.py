@@ -22,8 +22,10 @@ import logging
 
 from pbxsim.bridge import Bridge
 from pbxsim.channel import Channel, State
+from pbxsim.dialplan import goto_target
+from pbxsim.endpoints import dial_target
 from pbxsim.events import Fields
-from pbxsim.expressions import split_args
+from pbxsim.expressions import arg_float, split_args
 from pbxsim.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -64,19 +66,9 @@ def dial_of(rt: Runtime, channel: Channel, context: str, exten: str) -> tuple[st
         if app == "dial":
             args = [*split_args(data), ""]
             target = args[0].split("&")[0].strip()
-            try:
-                timeout = float(args[1]) if args[1].strip() else DEFAULT_DIAL_TIMEOUT
-            except ValueError:
-                timeout = DEFAULT_DIAL_TIMEOUT
-            return (target, timeout) if target else None
+            return (target, arg_float(args[1], DEFAULT_DIAL_TIMEOUT)) if target else None
         if app == "goto":
-            parts = [p.strip() for p in data.split(",")]
-            if len(parts) == 3:
-                context, exten, label = parts
-            elif len(parts) == 2:
-                exten, label = parts
-            else:
-                label = parts[0]
+            context, exten, label = goto_target(data, context, exten)
             prio = plan.priority_of(context, exten, label)
         elif app == "hangup":
             return None
@@ -126,9 +118,7 @@ async def _consult(transfer: AttendedTransfer) -> Channel | None:
         log.info("Atxfer %s to %s@%s: nothing to dial", agent.name, transfer.exten, transfer.context)
         return None
     dial_string, timeout = found
-    tech, _, rest = dial_string.partition("/")
-    number, _, endpoint = rest.partition("@")
-    device = f"{tech}/{endpoint}" if endpoint else dial_string
+    device, number = dial_target(dial_string)
     behaviour = rt.endpoints.get(number)
     if not behaviour.registered:
         return None
@@ -141,7 +131,7 @@ async def _consult(transfer: AttendedTransfer) -> Channel | None:
         device, caller_num=number, context="default", exten=number, linkedid=agent.linkedid, parent=agent
     )
     target.connected_num, target.connected_name = agent.caller_num, agent.caller_name
-    agent.emit("DialBegin", "call", [*target.snapshot("Dest"), ("DialString", rest)])
+    agent.emit("DialBegin", "call", [*target.snapshot("Dest"), ("DialString", dial_string.partition("/")[2])])
     target.set_state(State.RINGING)
 
     loop = asyncio.get_running_loop()

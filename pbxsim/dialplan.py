@@ -211,3 +211,17 @@ class Dialplan:
         if ext is None:
             return None
         return ext.labels.get(target)
+
+
+def goto_target(target: str, context: str, exten: str) -> tuple[str, str, str]:
+    """``Goto([[context,]exten,]label)`` -> (context, exten, label); a part left out or empty is the
+    current one (``context``, ``exten``)."""
+    parts = [p.strip() for p in target.split(",")]
+    new_context = new_exten = ""
+    if len(parts) == 3:
+        new_context, new_exten, label = parts
+    elif len(parts) == 2:
+        new_exten, label = parts
+    else:
+        label = parts[0]
+    return new_context or context, new_exten or exten, label

@@ -36,3 +36,16 @@ def resource_of(interface: str) -> str:
     """`PJSIP/1002` -> `1002`; `PJSIP/trunk/13800138000` -> `13800138000`."""
     parts = interface.split("/")
     return parts[-1] if len(parts) > 1 else interface
+
+
+def dial_target(target: str) -> tuple[str, str]:
+    """Dial string -> (device, number): `PJSIP/110@pstn` -> (`PJSIP/pstn`, `110`) as chan_pjsip names
+    the channel after the endpoint; `PJSIP/trunk/138...` -> (`PJSIP/trunk`, `138...`); `PJSIP/1002`."""
+    tech, _, rest = target.partition("/")
+    if "@" in rest:
+        number, _, endpoint = rest.partition("@")
+        return f"{tech}/{endpoint}", number
+    if "/" in rest:
+        endpoint, _, number = rest.partition("/")
+        return f"{tech}/{endpoint}", number
+    return target, rest

@@ -277,3 +277,11 @@ def split_args(data: str, sep: str = ",") -> list[str]:
         i += 1
     args.append("".join(current))
     return args
+
+
+def arg_float(text: str, default: float) -> float:
+    """A numeric application argument (a timeout, a count); ``default`` when empty or not a number."""
+    try:
+        return float(text) if text.strip() else default
+    except ValueError:
+        return default
