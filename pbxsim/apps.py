@@ -462,13 +462,8 @@ class Interpreter:
         bridge.enter(ch)
         bridge.enter(peer)
         talk = rt.call_later(rt.endpoints.get(peer.caller_num).talk_seconds, lambda: peer.request_hangup(16))
-        await asyncio.wait((ch.interrupt, peer.interrupt), return_when=asyncio.FIRST_COMPLETED)
+        await bridge.talk(ch, peer)
         rt.cancel_timer(talk)
-        first, second = (peer, ch) if peer.hungup and not ch.hungup else (ch, peer)
-        bridge.leave(first)
-        bridge.leave(second)
-        bridge.destroy()
-        peer.finish(16)
         ch.set_var("DIALSTATUS", "ANSWER")
         return -1
 

@@ -214,13 +214,8 @@ def _event(
 
 async def talk_after_transfer(rt: Runtime, bridge: Bridge, caller: Channel, target: Channel) -> int:
     """The caller and the target talk in the caller's bridge until one hangs up (Queue()'s result)."""
-    await asyncio.wait((caller.interrupt, target.interrupt), return_when=asyncio.FIRST_COMPLETED)
+    await bridge.talk(caller, target)
     rt.cancel_timer(transfer_talk.pop(target, None))
-    first, second = (target, caller) if target.hungup and not caller.hungup else (caller, target)
-    bridge.leave(first)
-    bridge.leave(second)
-    bridge.destroy()
-    target.finish(16)
     if not caller.hungup:
         caller.hangup_cause = 16
     return -1

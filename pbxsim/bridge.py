@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 import weakref
@@ -52,6 +53,16 @@ class Bridge:
         channel.bridge_id = ""
         if not self.bus.idle:
             self.bus.emit("BridgeLeave", "call", self._fields() + channel.snapshot())
+
+    async def talk(self, caller: Channel, peer: Channel) -> None:
+        """``caller`` and ``peer``, both in this bridge, talk until one hangs up. The one who hung up leaves
+        first, then the other; the bridge goes and ``peer``'s channel ends (cause 16, normal clearing)."""
+        await asyncio.wait((caller.interrupt, peer.interrupt), return_when=asyncio.FIRST_COMPLETED)
+        first, second = (peer, caller) if peer.hungup and not caller.hungup else (caller, peer)
+        self.leave(first)
+        self.leave(second)
+        self.destroy()
+        peer.finish(16)
 
     def destroy(self) -> None:
         for channel in list(self.members):
