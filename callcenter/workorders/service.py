@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, and_, or_, select, text
+from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.callbacks.models import CallbackTaskRow
 from callcenter.crisis.models import CallRiskRow
 from callcenter.db.models import Call
 from callcenter.live.model import CallChanged, CallEnded, Change
@@ -652,23 +653,15 @@ class WorkOrderService:
 
 
 async def _callbacks_of(session: AsyncSession, number: str) -> list[dict[str, Any]]:
-    """The hook for the callback book (issue 4, built in parallel): when a ``callback_tasks`` table with a
-    ``number`` column exists, the caller's callbacks are read from it as plain rows."""
-    exists = (
-        await session.execute(
-            text(
-                "SELECT 1 FROM information_schema.columns "
-                "WHERE table_name = 'callback_tasks' AND column_name = 'number'"
-            )
-        )
-    ).first()
-    if exists is None:
-        return []
-    rows = await session.execute(
-        text("SELECT * FROM callback_tasks WHERE number = :n ORDER BY created_at DESC LIMIT 200"),
-        {"n": number},
+    """The caller's callback tasks (the callback book's table), newest first, at most 200, as plain rows."""
+    stmt = (
+        select(CallbackTaskRow)
+        .where(CallbackTaskRow.number == number)
+        .order_by(CallbackTaskRow.created_at.desc())
+        .limit(200)
     )
-    return [dict(r._mapping) for r in rows]
+    columns = [c.key for c in CallbackTaskRow.__table__.columns]
+    return [{c: getattr(row, c) for c in columns} for row in await session.scalars(stmt)]
 
 
 async def open_workorders(

@@ -10,6 +10,7 @@ import httpx
 
 from callcenter.app import Hotline
 from callcenter.auth.roles import Principal, Role
+from callcenter.callbacks.models import CallbackTaskRow
 from tests.web.conftest import logged_in
 from tests.workorders.conftest import T0, Clock, answered_calls
 
@@ -262,6 +263,21 @@ async def test_the_caller_file_links_calls_and_work_orders_by_number(
     hotline: Hotline, client: httpx.AsyncClient, clock: Clock
 ) -> None:
     await answered_calls(hotline, [("6.1", NUMBER), ("6.2", NUMBER), ("6.3", "13900002222")])
+    assert hotline.db is not None
+    async with hotline.db.sessions() as session, session.begin():
+        for task, number in (("cb-61", NUMBER), ("cb-63", "13900002222")):
+            session.add(
+                CallbackTaskRow(
+                    id=task,
+                    number=number,
+                    status="pending",
+                    created_at=T0,
+                    due_at=T0,
+                    first_due_at=T0,
+                    call_ids=task[3:],
+                    sources="missed",
+                )
+            )
     await logged_in(client, "a1001")
     for lid in ("6.1", "6.2"):
         assert (
@@ -270,7 +286,7 @@ async def test_the_caller_file_links_calls_and_work_orders_by_number(
     file = (await client.get(f"/api/callers/{NUMBER}/file")).json()
     assert sorted(c["linkedid"] for c in file["calls"]) == ["6.1", "6.2"]
     assert sorted(o["linkedid"] for o in file["work_orders"]) == ["6.1", "6.2"]
-    assert isinstance(file["callbacks"], list)
+    assert [(t["id"], t["status"]) for t in file["callbacks"]] == [("cb-61", "pending")]
     units = (await client.get("/api/units")).json()
     assert {"code": "150102", "name": "新城区青少年服务站", "tier": "banner", "parent": "150100"} in units
 
