@@ -23,7 +23,7 @@ from callcenter.transfers.service import (
     transfers_of,
 )
 from callcenter.web.auth import require
-from callcenter.web.deps import HotlineDep
+from callcenter.web.deps import HotlineDep, open_db
 
 router = APIRouter(prefix="/api/calls", tags=["call actions"])
 
@@ -136,6 +136,4 @@ async def transfer(linkedid: str, body: TransferIn, hotline: HotlineDep, princip
     "/{linkedid}/transfers", response_model=list[TransferModel], summary="Transfers recorded on a call"
 )
 async def list_transfers(linkedid: str, hotline: HotlineDep, _p: Handler) -> list[TransferModel]:
-    if hotline.db is None:
-        raise HTTPException(503, "the database is not open yet")
-    return [_model(t) for t in await transfers_of(hotline.db.sessions, linkedid)]
+    return [_model(t) for t in await transfers_of(open_db(hotline).sessions, linkedid)]

@@ -12,7 +12,7 @@ from callcenter.app import Hotline
 from callcenter.auth.roles import STAFF, SUPERVISORS, Principal
 from callcenter.overflow.controller import OverflowController, UnknownSeat, recent_decisions
 from callcenter.web.auth import require
-from callcenter.web.deps import HotlineDep
+from callcenter.web.deps import HotlineDep, open_db
 from routing.overflow import OverrideAction
 
 router = APIRouter(prefix="/api/overflow", tags=["overflow"])
@@ -65,9 +65,7 @@ def _controller(hotline: Hotline) -> OverflowController:
     "", response_model=OverflowOut, summary="Seats, the controller's figures and its latest decisions"
 )
 async def overflow_state(hotline: HotlineDep, _p: Viewer) -> OverflowOut:
-    if hotline.db is None:
-        raise HTTPException(503, "the database is not open yet")
-    rows = await recent_decisions(hotline.db.sessions)
+    rows = await recent_decisions(open_db(hotline).sessions)
     decisions = [
         DecisionOut(
             id=r.id,

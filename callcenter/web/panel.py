@@ -23,7 +23,7 @@ from callcenter.app import Hotline
 from callcenter.auth.roles import SUPERVISORS, Principal, Role, mask_number
 from callcenter.db.calls import CallFilter, list_calls
 from callcenter.web.auth import require
-from callcenter.web.deps import HotlineDep
+from callcenter.web.deps import HotlineDep, open_db
 from routing.callerid import is_anonymous
 
 STATIC = Path(__file__).parent / "static"
@@ -198,11 +198,10 @@ async def caller_calls(
     number: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict[str, Any]]:
-    if hotline.db is None:
-        raise HTTPException(503, "the database is not open yet")
+    db = open_db(hotline)
     if is_anonymous(number):
         return []  # "anonymous", "unknown" … are many different people: no history to show
-    rows = await list_calls(hotline.db.sessions, CallFilter(limit=limit, caller_number=number))
+    rows = await list_calls(db.sessions, CallFilter(limit=limit, caller_number=number))
     return [
         {
             "linkedid": r.linkedid,

@@ -15,14 +15,13 @@ from callcenter.app import Hotline
 from callcenter.auth.roles import OPERATORS, STAFF, SUPERVISORS, Principal, Role, mask_number
 from callcenter.config.menu_tree import menu_tree_html
 from callcenter.db.calls import CallFilter, get_call, list_attempts, list_calls
-from callcenter.db.engine import Database
 from callcenter.desk import AgentDesk, UnknownAgentError
 from callcenter.web.auth import require
 from callcenter.web.auth import router as auth_router
 from callcenter.web.callbacks import router as callbacks_router
 from callcenter.web.calls_actions import router as calls_actions_router
 from callcenter.web.config_api import router as config_router
-from callcenter.web.deps import HotlineDep
+from callcenter.web.deps import HotlineDep, open_db
 from callcenter.web.live import router as live_router
 from callcenter.web.overflow import router as overflow_router
 from callcenter.web.panel import router as panel_router
@@ -50,12 +49,6 @@ STATIC = Path(__file__).parent / "static"
 CallViewer = Annotated[Principal, Depends(require(SUPERVISORS | OPERATORS))]
 QueueViewer = Annotated[Principal, Depends(require(STAFF | OPERATORS))]
 DeskUser = Annotated[Principal, Depends(require({Role.AGENT, Role.CALLBACK_AGENT} | SUPERVISORS))]
-
-
-def _db(hotline: Hotline) -> Database:
-    if hotline.db is None:
-        raise HTTPException(503, "the database is not open yet")
-    return hotline.db
 
 
 def _desk(hotline: Hotline) -> AgentDesk:
@@ -91,7 +84,7 @@ async def calls(
     since: datetime | None = None,
 ) -> list[CallOut]:
     rows = await list_calls(
-        _db(hotline).sessions,
+        open_db(hotline).sessions,
         CallFilter(
             limit=limit,
             offset=offset,
@@ -106,7 +99,7 @@ async def calls(
 
 @api.get("/calls/{linkedid}", response_model=CallDetailOut, responses={404: {"model": ErrorOut}})
 async def call_detail(hotline: HotlineDep, principal: CallViewer, linkedid: str) -> CallDetailOut:
-    db = _db(hotline)
+    db = open_db(hotline)
     row = await get_call(db.sessions, linkedid)
     if row is None:
         raise HTTPException(404, f"no call with linkedid {linkedid!r}")

@@ -33,7 +33,7 @@ from callcenter.auth.roles import SUPERVISORS, Principal, mask_number
 from callcenter.db.models import Call
 from callcenter.reports.occupancy import agent_times
 from callcenter.web.auth import require
-from callcenter.web.deps import HotlineDep
+from callcenter.web.deps import HotlineDep, open_db
 from callcenter.web.panel import board_of, illegal_response
 from routing.kpi import occupancy, summarise
 
@@ -50,10 +50,8 @@ def _timezone(hotline: Hotline) -> str:
 
 
 async def _today_rows(hotline: Hotline) -> list[Call]:
-    if hotline.db is None:
-        raise HTTPException(503, "the database is not open yet")
     start, end = today_bounds(datetime.now(UTC), _timezone(hotline))
-    async with hotline.db.sessions() as session:
+    async with open_db(hotline).sessions() as session:
         stmt = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end)
         return list((await session.scalars(stmt)).all())
 
