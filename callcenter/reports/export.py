@@ -9,13 +9,15 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from routing.callerid import is_anonymous
 
@@ -86,29 +88,49 @@ async def orders_xlsx(
     loop) and return its path; the caller streams it and deletes it."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("work orders")
-    ws.append(list(ORDER_COLUMNS))
     batch: list[list[Any]] = []
 
     def append(rows: list[list[Any]]) -> None:
         for row in rows:
             ws.append(_cells(row))
 
-    async for order in orders:
-        batch.append(order_values(order, number))
-        if len(batch) >= batch_rows:
+    with _given_up_if_unsaved(ws):
+        ws.append(list(ORDER_COLUMNS))
+        async for order in orders:
+            batch.append(order_values(order, number))
+            if len(batch) >= batch_rows:
+                await asyncio.to_thread(append, batch)
+                batch = []
+        if batch:
             await asyncio.to_thread(append, batch)
-            batch = []
-    if batch:
-        await asyncio.to_thread(append, batch)
-    return await asyncio.to_thread(_save, wb)
+        return await asyncio.to_thread(_save, wb)
 
 
 def rows_xlsx(rows: Iterable[Sequence[Any]], sheet: str = "report") -> Path:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet)
-    for row in rows:
-        ws.append(_cells(row))
-    return _save(wb)
+    with _given_up_if_unsaved(ws):
+        for row in rows:
+            ws.append(_cells(row))
+        return _save(wb)
+
+
+@contextmanager
+def _given_up_if_unsaved(ws: WriteOnlyWorksheet) -> Iterator[None]:
+    """An export that fails or is cancelled half-way (the database, the client gone) leaves a write-only
+    sheet whose row writer openpyxl finishes only when the object is collected, later, against a file it
+    has closed: an "exception ignored" in whatever runs then. Close the sheet now and remove its
+    temporary file."""
+    try:
+        yield
+    except BaseException:
+        if not ws.closed:
+            ws.close()
+        # the sheet's temporary file, which openpyxl removes only after a save
+        writer: Any = getattr(ws, "_writer", None)
+        if writer is not None:
+            writer.cleanup()
+        raise
 
 
 def _cells(row: Sequence[Any]) -> list[Any]:
