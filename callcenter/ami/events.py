@@ -102,21 +102,6 @@ _SNAPSHOT_KEYS = (
     "Language",
     "AccountCode",
 )
-_SNAPSHOT_FIELDS = (
-    "channel",
-    "uniqueid",
-    "linkedid",
-    "state",
-    "caller_id_num",
-    "caller_id_name",
-    "connected_line_num",
-    "connected_line_name",
-    "context",
-    "exten",
-    "priority",
-    "language",
-    "account_code",
-)
 
 
 class _Field:
@@ -174,6 +159,7 @@ class ChannelSnapshot:
     """
 
     __slots__ = ("_p", "_v", "linkedid", "uniqueid")
+    #: the fields in the order of the dataclass this class replaces (equality, hash, repr and pickling)
     __match_args__ = (
         "channel",
         "uniqueid",
@@ -278,6 +264,7 @@ class ChannelSnapshot:
         return (ChannelSnapshot, self._astuple())  # copy, deepcopy, pickle: through __init__
 
 
+_SNAPSHOT_FIELDS = ChannelSnapshot.__match_args__
 _object_new = object.__new__
 _LEGS: dict[str, type[ChannelSnapshot]] = {"": ChannelSnapshot}
 
