@@ -186,6 +186,10 @@ class _AmiProtocol(AMIProtocol):  # type: ignore[misc]
         self.closed = True
         if not self.lost.done():
             self.lost.set_result(exc)
+        # An action in flight (the Login too) cannot be answered on a dead link: fail it now rather
+        # than after its timeout, so a link cut during login is redialled at once.
+        if self._owner._protocol is self:
+            self._owner._fail_pending(AmiDisconnected("AMI connection lost"))
 
     def send(self, data: Any, as_list: bool = False) -> None:  # pragma: no cover - guard
         raise RuntimeError("use AmiConnection.send_action")

@@ -19,6 +19,7 @@ class FakeAmi:
         self.username = username
         self.secret = secret
         self.answer_ping = True
+        self.drop_at_login = 0  # this many Logins are answered by cutting the link
         self.handlers: dict[str, Handler] = {}
         self.received: list[list[tuple[str, str]]] = []
         self.writers: list[asyncio.StreamWriter] = []
@@ -88,6 +89,10 @@ class FakeAmi:
                 action = headers.get("Action", "")
                 action_id = headers.get("ActionID", "")
                 base = [("ActionID", action_id)] if action_id else []
+                if action == "Login" and self.drop_at_login > 0:
+                    self.drop_at_login -= 1
+                    writer.transport.abort()
+                    return
                 if action == "Login":
                     if headers.get("Username") == self.username and headers.get("Secret") == self.secret:
                         authed = True

@@ -239,6 +239,31 @@ async def test_drop_fails_in_flight_action_and_reconnects(server: FakeAmi) -> No
     assert {t for t in asyncio.all_tasks() - before if not t.done() and "Recorder" not in repr(t)} == set()
 
 
+async def test_link_cut_during_login_is_redialled_without_waiting_for_the_login_timeout(
+    server: FakeAmi,
+) -> None:
+    server.drop_at_login = 2
+    rec = Recorder()
+    conn = AmiConnection(
+        "127.0.0.1",
+        server.port,
+        server.username,
+        server.secret,
+        on_message=rec.on_message,
+        reconnect_initial=0.02,
+        reconnect_max=0.1,
+        login_timeout=60.0,
+    )
+    await conn.start()
+    try:
+        await conn.wait_connected(5)  # well inside the 60 s a Login may take on a live link
+        assert server.connections == 3
+        assert server.logins == 1
+        assert conn.last_error is None
+    finally:
+        await conn.stop()
+
+
 async def test_not_connected_action_fails_fast(server: FakeAmi) -> None:
     rec = Recorder()
     conn = make(server, rec)

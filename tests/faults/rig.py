@@ -65,11 +65,24 @@ class FaultRig:
             await self.hotline.desk.log_in(agent.extension)
 
     def kill_ami(self) -> int:
-        """Cut every AMI session from the PBX side, as a dropped TCP link would."""
+        """Cut every AMI session from the PBX side, as a dropped TCP link would; how many were logged in."""
         sessions = list(self.sim.ami.sessions)
         for session in sessions:
             session.close()
-        return len(sessions)
+        return sum(1 for session in sessions if session.authenticated)
+
+    async def ami_relinked(self, logins: int, timeout: float = 15.0) -> None:
+        """Wait until the hotline has logged in to AMI again after its ``logins``-th login.
+
+        ``wait_connected`` alone is not enough right after a kill: until the hotline reads the EOF it
+        still believes the old link is up."""
+        ami = self.hotline.ami
+        assert ami is not None
+
+        async def probe() -> bool | None:
+            return True if ami.connected and ami.connects > logins else None
+
+        await eventually(probe, timeout, f"AMI login number {logins + 1}")
 
 
 @asynccontextmanager

@@ -27,10 +27,11 @@ async def test_twenty_ami_drops_during_200_calls_lose_and_duplicate_nothing(
         assert ami is not None
         kills = 0
         while kills < KILLS:
-            await ami.wait_connected(10)
+            logins = ami.connects
             await asyncio.sleep(0.3 + (kills % 3) * 0.2)  # some gaps mid-rebuild, some after it
             if rig.kill_ami():
                 kills += 1
+                await rig.ami_relinked(logins)
         await traffic
         truth = await all_finished(rig.sim, CALLS, 60)
         assert rig.hotline.db is not None
