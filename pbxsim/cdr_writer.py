@@ -223,7 +223,9 @@ class CdrWriter:
         elif name == "Hangup":
             self._flush_abandon(uid, leg)
             if not leg.exit_logged and leg.joined is not None:
-                # Left the queue by a key (an exit context): app_queue logs EXITWITHKEY key|pos|orig|wait.
+                # Left the queue with neither an agent, a give-up status nor an abandon (which a hang-up
+                # and an AMI Redirect both raise): by a key of the exit context. app_queue logs
+                # EXITWITHKEY key|pos|orig|wait.
                 at = leg.left if leg.left is not None else now
                 wait = str(int(at - leg.joined))
                 queue = leg.queue or "NONE"

@@ -747,10 +747,14 @@ class QueueEngine:
         queue.abandoned += 1
 
     def _abandon(self, queue: Queue, entry: Entry, legs: list[tuple[Member, Channel]]) -> int:
-        """The caller hung up (or was redirected) while queued."""
+        """The caller hung up, was redirected (AMI Redirect) or pressed an exit key while queued.
+
+        app_queue tells an exit key apart (EXITWITHKEY, no abandon) but not a redirect from a hang-up:
+        both end its wait with -1, and queue_exec's `stop:` records the caller as abandoned
+        (QueueCallerAbandon, queue_log ABANDON)."""
         caller = entry.channel
         redirected = not caller.hungup
-        if not redirected:
+        if not entry.exited_by_key:
             self._record_abandoned(queue, entry)
         self._leave(queue, entry)
         for _, leg in legs:
