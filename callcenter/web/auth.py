@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.auth.roles import Principal, Role
 from callcenter.auth.store import UserStore
+from callcenter.web.deps import get_hotline
 
 log = logging.getLogger(__name__)
 COOKIE = "hotline_session"
@@ -46,7 +47,7 @@ def _me(p: Principal) -> MeOut:
 
 
 def _users(request: Request) -> UserStore:
-    users: UserStore | None = request.app.state.hotline.users
+    users: UserStore | None = get_hotline(request).users
     if users is None:
         raise HTTPException(503, "the user store is not open yet")
     return users
@@ -87,7 +88,8 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 @router.post("/login", response_model=MeOut, responses={401: {}, 429: {}})
 async def login(body: LoginIn, request: Request, response: Response) -> MeOut:
     users = _users(request)
-    limiter = request.app.state.hotline.login_limiter
+    hotline = get_hotline(request)
+    limiter = hotline.login_limiter
     peer = request.client.host if request.client else "?"
     key = f"{body.username}@{peer}"
     now = time.monotonic()
@@ -104,7 +106,7 @@ async def login(body: LoginIn, request: Request, response: Response) -> MeOut:
         raise HTTPException(401, "wrong user name or password")
     limiter.succeeded(key)
     session = await users.open_session(principal)
-    secure = bool(request.app.state.hotline.settings.cookie_secure)
+    secure = bool(hotline.settings.cookie_secure)
     response.set_cookie(
         COOKIE,
         session.token,

@@ -26,6 +26,7 @@ from callcenter.config.versions import (
     unified_diff,
 )
 from callcenter.web.auth import require
+from callcenter.web.deps import get_hotline
 
 router = APIRouter(prefix="/api/config", tags=["config"])
 
@@ -67,8 +68,7 @@ class ApplyOut(BaseModel):
     notes: list[str]
 
 
-def _applier(request: Request) -> ConfigApplier:
-    hotline: Hotline = request.app.state.hotline
+def _applier(hotline: Hotline) -> ConfigApplier:
     if hotline.config is None:
         raise HTTPException(503, "the service is not started yet")
     return hotline.config
@@ -136,7 +136,7 @@ async def apply_config(
         str, Query(max_length=200, description="the file name shown in problems")
     ] = "hotline.yaml",
 ) -> ApplyOut | JSONResponse:
-    applier = _applier(request)
+    applier = _applier(get_hotline(request))
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise HTTPException(413, f"a hotline.yaml of more than {MAX_BYTES} bytes is not plausible")
@@ -157,7 +157,7 @@ async def apply_config(
 async def history(
     request: Request, _p: Operator, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[VersionOut]:
-    applier = _applier(request)
+    applier = _applier(get_hotline(request))
     return [_version_out(v, applier.version) for v in await list_versions(applier.sessions, limit=limit)]
 
 
@@ -168,7 +168,7 @@ async def history(
     responses={404: {}},
 )
 async def version_text(request: Request, _p: Operator, n: int) -> PlainTextResponse:
-    applier = _applier(request)
+    applier = _applier(get_hotline(request))
     try:
         version = await get_version(applier.sessions, n)
     except UnknownVersionError as exc:
@@ -185,7 +185,7 @@ async def version_text(request: Request, _p: Operator, n: int) -> PlainTextRespo
 async def diff(
     request: Request, _p: Operator, a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)]
 ) -> PlainTextResponse:
-    applier = _applier(request)
+    applier = _applier(get_hotline(request))
     try:
         old, new = await get_version(applier.sessions, a), await get_version(applier.sessions, b)
     except UnknownVersionError as exc:
@@ -201,7 +201,7 @@ async def diff(
     responses={404: {}, 422: {}},
 )
 async def rollback(request: Request, principal: Operator, n: int) -> ApplyOut | JSONResponse:
-    applier = _applier(request)
+    applier = _applier(get_hotline(request))
     try:
         result = await applier.rollback(n, author=principal.username)
     except UnknownVersionError as exc:

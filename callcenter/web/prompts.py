@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from callcenter.app import Hotline
 from callcenter.auth.roles import OPERATORS, Principal
 from callcenter.web.auth import require
+from callcenter.web.deps import get_hotline
 from recordings.prompts import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, PromptError, install_prompt, prompt_path
 from recordings.service import sounds_dir
 
@@ -53,7 +54,7 @@ class InstalledOut(BaseModel):
 
 
 def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
+    hotline = get_hotline(request)
     if hotline.plan is None:
         raise HTTPException(503, "the service is starting")
     return hotline

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from callcenter.app import Hotline
 from callcenter.auth.roles import SUPERVISORS, Principal, Role
 from callcenter.db.models import Call
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 from recordings.crypto import DecryptError
 from recordings.ranges import RangeNotSatisfiable, parse_range
 from recordings.service import MEDIA_TYPES, RecordingKeeper, RecordingMissing
@@ -58,8 +58,7 @@ class PurgedOut(BaseModel):
     size_bytes: int | None
 
 
-def _keeper(request: Request) -> RecordingKeeper:
-    hotline: Hotline = request.app.state.hotline
+def _keeper(hotline: HotlineDep) -> RecordingKeeper:
     if hotline.recordings is None or hotline.db is None:
         raise HTTPException(503, "the recordings store is not open yet")
     return hotline.recordings

@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.auth.roles import STAFF, SUPERVISORS, Principal, Role, mask_number
 from callcenter.web.auth import require
+from callcenter.web.deps import HotlineDep
 from callcenter.workorders.models import WorkOrder, WorkOrderEvent
 from callcenter.workorders.service import (
     CallNotAnswered,
@@ -188,8 +189,8 @@ class CallerFileOut(BaseModel):
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def service(request: Request) -> WorkOrderService:
-    svc: WorkOrderService | None = request.app.state.hotline.workorders
+def service(hotline: HotlineDep) -> WorkOrderService:
+    svc: WorkOrderService | None = hotline.workorders
     if svc is None:
         raise HTTPException(503, "work orders are not open yet")
     return svc
@@ -372,12 +373,12 @@ async def work_order_of_call(
 
 
 @router.get("/workorders/catalogue", summary="What the work-order form offers")
-async def catalogue(request: Request, _principal: Reader) -> dict[str, Any]:
+async def catalogue(hotline: HotlineDep, _principal: Reader) -> dict[str, Any]:
     """Service lines (from the plan), topics (``callcenter/workorders/topics.yaml``), risk levels and the
     risk checklist, dispositions, caller identities: the choices of the agent's form."""
     from callcenter.workorders.units import load_topics
 
-    plan = request.app.state.hotline.plan
+    plan = hotline.plan
     lines = [{"code": s.code, "name": s.name} for s in (plan.service_lines if plan else ())]
     return {
         "service_lines": [*lines, {"code": "other", "name": "其他"}],
