@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from callcenter.auth.roles import SUPERVISORS, Principal, Role
 from callcenter.blocks.service import BlockNotFound, CallerScreening, InvalidBlock, block_out
 from callcenter.web.auth import require
+from callcenter.web.deps import get_hotline, open_db
 
 router = APIRouter(prefix="/api/blocks", tags=["blocks"])
 
@@ -25,10 +26,11 @@ class BlockIn(BaseModel):
 
 
 def _screen(request: Request) -> CallerScreening:
-    screen: CallerScreening | None = getattr(request.app.state.hotline, "screen", None)
-    if screen is None or request.app.state.hotline.db is None:
-        raise HTTPException(503, "the database is not open yet")
-    return screen
+    hotline = get_hotline(request)
+    open_db(hotline)
+    if hotline.screen is None:
+        raise HTTPException(503, "the service is starting")
+    return hotline.screen
 
 
 @router.get("")

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
+from starlette.requests import HTTPConnection
 
 from callcenter.app import Hotline
 from callcenter.db.engine import Database
 
 
-def get_hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
+def get_hotline(connection: HTTPConnection) -> Hotline:
+    """The running hotline, for a request or a WebSocket alike."""
+    hotline: Hotline = connection.app.state.hotline
     return hotline
 
 

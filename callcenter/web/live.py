@@ -9,6 +9,7 @@ from contextlib import suppress
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from callcenter.web.auth import COOKIE
+from callcenter.web.deps import get_hotline
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -16,7 +17,7 @@ router = APIRouter()
 
 @router.websocket("/ws")
 async def live_socket(websocket: WebSocket) -> None:
-    hotline = websocket.app.state.hotline
+    hotline = get_hotline(websocket)
     token = websocket.cookies.get(COOKIE) or websocket.query_params.get("token")
     principal = await hotline.users.principal_for(token) if token and hotline.users else None
     if principal is None:

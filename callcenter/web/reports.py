@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -18,6 +19,7 @@ from callcenter.reports.figures import PeriodKind, Report, period_of, report_row
 from callcenter.reports.pages import report_page
 from callcenter.reports.queries import load_report
 from callcenter.web.auth import require
+from callcenter.web.deps import get_hotline, open_db
 from callcenter.web.workorders import AnonymousQuery, ServiceDep, scope_of, shown_number
 from callcenter.workorders.service import OrderFilter, WorkOrderService
 
@@ -31,19 +33,14 @@ pages = APIRouter(include_in_schema=False)
 
 
 async def _report(request: Request, svc: WorkOrderService, kind: PeriodKind, day: date | None) -> Report:
-    hotline = request.app.state.hotline
-    if hotline.db is None or hotline.plan is None:
-        raise HTTPException(503, "the database is not open yet")
+    hotline = get_hotline(request)
+    db = open_db(hotline)
+    if hotline.plan is None:
+        raise HTTPException(503, "the service is starting")
     zone = hotline.plan.hours.timezone
     now = svc.clock()
-    the_day = day or now.astimezone(_zone(zone)).date()
-    return await load_report(hotline.db.sessions, period_of(kind, the_day, zone), now=now)
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
+    the_day = day or now.astimezone(ZoneInfo(zone)).date()
+    return await load_report(db.sessions, period_of(kind, the_day, zone), now=now)
 
 
 def _number(principal: Principal) -> Any:
@@ -67,8 +64,8 @@ def _export_filter(
     anonymous: AnonymousQuery = None,
 ) -> OrderFilter:
     """Orders created from ``start`` (inclusive) to ``end`` (exclusive), days in the hotline's time zone."""
-    plan = request.app.state.hotline.plan
-    zone = _zone(plan.hours.timezone if plan is not None else "Asia/Shanghai")
+    plan = get_hotline(request).plan
+    zone = ZoneInfo(plan.hours.timezone if plan is not None else "Asia/Shanghai")
 
     def midnight(day: date | None) -> datetime | None:
         return None if day is None else datetime.combine(day, datetime.min.time(), zone)
