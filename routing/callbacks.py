@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-CALLBACK_ROLE = "callback"
+from routing.callerid import caller_number
 
-_NO_NUMBER = frozenset({"", "anonymous", "unknown", "<unknown>", "private", "restricted", "unavailable"})
+CALLBACK_ROLE = "callback"
 
 
 class CallbackSource(StrEnum):
@@ -165,27 +165,23 @@ class CallbackAgent:
     roles: frozenset[str]
 
 
-_DIGITS = re.compile(r"[\s\-().]")
+_PUNCTUATION = re.compile(r"[\s\-().]")
 
 
 def normalise_number(number: str | None) -> str | None:
     """The caller number as the key for merging repeat calls, or None when there is nothing to call back.
 
-    Spaces, dashes and brackets go; the China country code (``+86``, ``0086``) goes, so the same mobile
-    seen through different trunks is one caller."""
+    Who has no number is :mod:`routing.callerid`'s rule, the IVR's and the reports' too. On top of it,
+    spaces, dashes and brackets go (a number typed by a person) and the China country code (``+86``,
+    ``0086``) goes, so the same mobile seen through different trunks is one caller."""
     if number is None:
         return None
-    text = _DIGITS.sub("", number.strip())
-    if text.lower() in _NO_NUMBER:
-        return None
-    if text in ("+86", "0086"):
+    text = caller_number(_PUNCTUATION.sub("", number))
+    if text is None:
         return None
     for prefix in ("+86", "0086"):
-        if text.startswith(prefix) and len(text) > len(prefix):
-            text = text[len(prefix) :]
-            break
-    if not re.fullmatch(r"\+?\d+", text):
-        return None  # letters or SIP URIs: nothing the callback seat can dial
+        if text.startswith(prefix):
+            return text[len(prefix) :] or None
     return text
 
 

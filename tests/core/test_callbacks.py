@@ -32,6 +32,7 @@ from routing.callbacks import (
     record_missed_call,
     release,
 )
+from routing.callerid import is_anonymous
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
 POLICY = CallbackPolicy(delays_seconds=(60, 600, 1800), max_attempts=3)
@@ -117,6 +118,16 @@ def test_anonymous_callers_never_get_a_task(number: str | None) -> None:
 )
 def test_number_normalisation(raw: str, normal: str | None) -> None:
     assert normalise_number(raw) == normal
+
+
+@given(st.text(alphabet="0123456789+abnoy<>@:", max_size=16))
+def test_the_callback_seat_and_the_ivr_agree_on_who_has_no_number(raw: str) -> None:
+    """One rule with routing/callerid for what the PBX sends: a caller the IVR treats as anonymous (no
+    callback offered) never gets a callback task, and every other caller does."""
+    if is_anonymous(raw) or raw in ("+86", "0086"):
+        assert normalise_number(raw) is None
+    else:
+        assert normalise_number(raw) is not None
 
 
 def test_a_crisis_call_is_due_at_once_with_crisis_priority() -> None:
