@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from pbxsim import atxfer
 from pbxsim.ami_server import Message, Session
 from pbxsim.apps import Interpreter
-from pbxsim.bridge import find_bridge
 from pbxsim.channel import Channel, State
 from pbxsim.endpoints import resource_of
 from pbxsim.events import Fields, format_timestamp
@@ -276,7 +275,7 @@ class Actions:
             ch.set_var("TRANSFER_CONTEXT", context)
         context = context or ch.get_var("TRANSFER_CONTEXT") or ch.context or "default"
         session.success(message, "Atxfer successfully queued")
-        atxfer.start(self.rt, find_bridge(self.rt.bus, ch.bridge_id), ch, context, exten)
+        atxfer.start(self.rt, self.rt.bridges.get(ch.bridge_id), ch, context, exten)
 
     async def setvar(self, session: Session, message: Message) -> None:
         variable = message.get("Variable")

@@ -14,7 +14,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 from pbxsim.agi_client import run_agi
-from pbxsim.bridge import Bridge
 from pbxsim.channel import ALL_DIGITS, Channel, Frame, State
 from pbxsim.dialplan import goto_target
 from pbxsim.endpoints import dial_target
@@ -458,7 +457,7 @@ class Interpreter:
         ch.answer()
         ch.peer = peer.name
         ch.connected_num = peer.caller_num
-        bridge = Bridge(rt.bus, rt.rng)
+        bridge = rt.new_bridge()
         bridge.enter(ch)
         bridge.enter(peer)
         talk = rt.call_later(rt.endpoints.get(peer.caller_num).talk_seconds, lambda: peer.request_hangup(16))

@@ -46,12 +46,6 @@ class AttendedTransfer:
         self.result: asyncio.Future[Channel | None] = asyncio.get_running_loop().create_future()
 
 
-# transferer channel -> its transfer in progress (keyed by object: several simulators may share a process)
-_PENDING: dict[Channel, AttendedTransfer] = {}
-# a transferred target's hang-up timer (its endpoint's talk time), cancelled when the caller ends the call
-transfer_talk: dict[Channel, asyncio.TimerHandle] = {}
-
-
 def dial_of(rt: Runtime, channel: Channel, context: str, exten: str) -> tuple[str, float] | None:
     """The first ``Dial()`` of ``context,exten`` (following ``Goto``): (dial string, timeout)."""
     plan = rt.dialplan
@@ -79,17 +73,17 @@ def dial_of(rt: Runtime, channel: Channel, context: str, exten: str) -> tuple[st
 
 def start(rt: Runtime, bridge: Bridge | None, transferer: Channel, context: str, exten: str) -> None:
     """After the AMI acknowledgement: run the transfer (nothing happens to a channel outside a bridge)."""
-    if bridge is None or transferer not in bridge.members or transferer in _PENDING:
+    if bridge is None or transferer not in bridge.members or transferer in rt.transfers:
         log.info("Atxfer on %s: not in a bridge (or already transferring), ignored", transferer.name)
         return
     transfer = AttendedTransfer(rt, transferer, bridge, context, exten)
-    _PENDING[transferer] = transfer
+    rt.transfers[transferer] = transfer
     rt.spawn(_run(transfer), name=f"atxfer-{transferer.name}")
 
 
-async def completed(transferer: Channel) -> Channel | None:
+async def completed(rt: Runtime, transferer: Channel) -> Channel | None:
     """Asked by the bridge's owner when the transferer hung up: the target now bridged to the caller."""
-    transfer = _PENDING.get(transferer)
+    transfer = rt.transfers.get(transferer)
     if transfer is None:
         return None
     return await asyncio.shield(transfer.result)
@@ -105,7 +99,7 @@ async def _run(transfer: AttendedTransfer) -> None:
     try:
         target = await _consult(transfer)
     finally:  # also when the simulator stops: the bridge's owner must not wait for ever
-        _PENDING.pop(transfer.transferer, None)
+        transfer.rt.transfers.pop(transfer.transferer, None)
         if not transfer.result.done():
             transfer.result.set_result(target)
 
@@ -125,7 +119,7 @@ async def _consult(transfer: AttendedTransfer) -> Channel | None:
 
     bridge.leave(agent)
     caller.emit("MusicOnHoldStart", "call", [("Class", "default")])
-    consult = Bridge(rt.bus, rt.rng)
+    consult = rt.new_bridge()
     consult.enter(agent)
     target = rt.new_channel(
         device, caller_num=number, context="default", exten=number, linkedid=agent.linkedid, parent=agent
@@ -175,7 +169,7 @@ async def _consult(transfer: AttendedTransfer) -> Channel | None:
     caller.emit("MusicOnHoldStop", "call")
     caller.peer = target.name
     caller.connected_num, caller.connected_name = target.caller_num, target.caller_name
-    transfer_talk[target] = talk
+    rt.transfer_talk[target] = talk
     rt.bus.emit("AttendedTransfer", "call", _event(transfer, consult, agent, caller, target))
     return target
 
@@ -215,7 +209,7 @@ def _event(
 async def talk_after_transfer(rt: Runtime, bridge: Bridge, caller: Channel, target: Channel) -> int:
     """The caller and the target talk in the caller's bridge until one hangs up (Queue()'s result)."""
     await bridge.talk(caller, target)
-    rt.cancel_timer(transfer_talk.pop(target, None))
+    rt.cancel_timer(rt.transfer_talk.pop(target, None))
     if not caller.hungup:
         caller.hangup_cause = 16
     return -1

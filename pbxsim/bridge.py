@@ -5,25 +5,20 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-import weakref
 
 from pbxsim.channel import Channel
 from pbxsim.events import EventBus, Fields
 
-# live bridges by (simulator's bus, BridgeUniqueid): AMI Atxfer finds the transferer's bridge
-_LIVE: weakref.WeakValueDictionary[tuple[int, str], Bridge] = weakref.WeakValueDictionary()
-
-
-def find_bridge(bus: EventBus, uniqueid: str) -> Bridge | None:
-    return _LIVE.get((id(bus), uniqueid)) if uniqueid else None
-
 
 class Bridge:
-    def __init__(self, bus: EventBus, rng: random.Random) -> None:
+    """One bridge, in ``live`` (the runtime's bridges by BridgeUniqueid) from creation to destruction."""
+
+    def __init__(self, bus: EventBus, rng: random.Random, live: dict[str, Bridge]) -> None:
         self.bus = bus
         self.uniqueid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.members: list[Channel] = []
-        _LIVE[(id(bus), self.uniqueid)] = self
+        self._live = live
+        live[self.uniqueid] = self
         bus.emit("BridgeCreate", "call", self._fields())
 
     def fields(self) -> Fields:
@@ -67,5 +62,5 @@ class Bridge:
     def destroy(self) -> None:
         for channel in list(self.members):
             self.leave(channel)
-        _LIVE.pop((id(self.bus), self.uniqueid), None)
+        self._live.pop(self.uniqueid, None)
         self.bus.emit("BridgeDestroy", "call", self._fields())

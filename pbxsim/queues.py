@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pbxsim import atxfer
 from pbxsim.announce import AnnounceConfig, WaitAnnouncer, exit_key, parse_announce_option
-from pbxsim.bridge import Bridge
 from pbxsim.channel import Channel, State
 from pbxsim.conf import parse_conf
 from pbxsim.endpoints import resource_of
@@ -822,7 +821,7 @@ class QueueEngine:
         if caller.observer is not None:
             caller.observer.on_agent_answer(caller, queue.name, member.name)
         caller.answer()
-        bridge = Bridge(rt.bus, rt.rng)
+        bridge = rt.new_bridge()
         bridge.enter(caller)
         bridge.enter(leg)
         if queue.config.monitor_format:  # app_queue: MixMonitor(MONITOR_FILENAME or Uniqueid, b)
@@ -836,7 +835,7 @@ class QueueEngine:
         rt.cancel_timer(talk_timer)
         talk = int(loop.time() - talk_started)
         # an attended transfer (AMI Atxfer) completes when the member hangs up: the target is in the bridge
-        target = await atxfer.completed(leg) if leg.hungup and not caller.hungup else None
+        target = await atxfer.completed(rt, leg) if leg.hungup and not caller.hungup else None
         if caller.hungup:
             reason, first, second = "caller", caller, leg
         elif target is not None:

@@ -7,8 +7,9 @@ import logging
 import random
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pbxsim.bridge import Bridge
 from pbxsim.channel import Channel, State
 from pbxsim.dialplan import Dialplan
 from pbxsim.endpoints import Endpoints, resource_of
@@ -16,6 +17,9 @@ from pbxsim.events import EventBus
 from pbxsim.expressions import evaluate, is_true, split_args, substitute
 from pbxsim.recorder import Recorder
 from pbxsim.sounds import Sounds
+
+if TYPE_CHECKING:
+    from pbxsim.atxfer import AttendedTransfer  # atxfer.py runs on the runtime: a type only here
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,13 @@ class Runtime:
         self.device_listeners: list[Callable[[str, int], None]] = []
         self.recorder = Recorder(seed=seed)  # MixMonitor files (PbxSimulator sets its directory)
         self.sounds = Sounds()  # which variant sound files exist (PbxSimulator sets the directory)
+        self.bridges: dict[str, Bridge] = {}  # live bridges by BridgeUniqueid (AMI Atxfer finds one)
+        self.transfers: dict[Channel, AttendedTransfer] = {}  # transferer -> its attended transfer
+        # a transferred target's hang-up timer (its endpoint's talk time), cancelled if the caller ends first
+        self.transfer_talk: dict[Channel, asyncio.TimerHandle] = {}
+
+    def new_bridge(self) -> Bridge:
+        return Bridge(self.bus, self.rng, self.bridges)
 
     # ----- owned tasks and timers -----
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
