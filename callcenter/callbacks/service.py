@@ -13,9 +13,8 @@ The book is kept in memory (loaded from the database at start) and every change 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from callcenter.ami.actions import AmiActions
 from callcenter.ami.events import AmiEvent, OriginateResponse, UserEvent
 from callcenter.auth.roles import STAFF
 from callcenter.callbacks.models import CallbackAttemptRow, CallbackTaskRow
+from callcenter.db.jobs import OrderedWrites
 from callcenter.live.model import CallChanged, CallEnded, Change
 from callcenter.records import CallRecord, Disposition
 from callcenter.web.hub import LiveHub
@@ -204,7 +204,7 @@ class CallbackService:
         self._crisis_calls = crisis_calls
         self._clock = clock
         self.book = CallbackBook()
-        self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._jobs = OrderedWrites("callback tasks")  # in order; held while PostgreSQL is away
         self._dialling: dict[str, _Attempt] = {}  # agent extension -> the attempt being placed
         self._by_linkedid: dict[str, _Attempt] = {}  # callback call linkedid -> attempt
         self._requested: dict[str, datetime] = {}  # linkedid -> HotlineCallback seen (IVR request)
@@ -222,17 +222,10 @@ class CallbackService:
 
     async def run(self) -> None:
         """The owned task: database writes in arrival order (the hooks below are synchronous)."""
-        while True:
-            job = await self._jobs.get()
-            try:
-                await job()
-            except Exception:
-                log.exception("callback job failed")
-            finally:
-                self._jobs.task_done()
+        await self._jobs.run()
 
     async def drained(self) -> None:
-        await self._jobs.join()
+        await self._jobs.drained()
 
     # -- hooks (synchronous: the AMI reader calls them) ------------------------------------------------
     def on_changes(self, changes: list[Change]) -> None:
@@ -369,7 +362,7 @@ class CallbackService:
                     .values(linkedid=event.uniqueid)
                 )
 
-        self._jobs.put_nowait(link)
+        self._jobs.put(link)
 
     def _attempt_over(self, attempt: _Attempt, record: CallRecord) -> None:
         if record.answered_at is not None or record.disposition is Disposition.ANSWERED:
@@ -398,7 +391,7 @@ class CallbackService:
                 if task is not None:
                     await self._upsert(session, task)
 
-        self._jobs.put_nowait(write)
+        self._jobs.put(write)
         if task is not None:
             self._publish(task)
 
@@ -408,7 +401,7 @@ class CallbackService:
             async with self._sessions() as session, session.begin():
                 await self._upsert(session, task)
 
-        self._jobs.put_nowait(write)
+        self._jobs.put(write)
         self._publish(task)
 
     @staticmethod

@@ -10,9 +10,8 @@ to supervisors on topic ``crisis-alert``. :meth:`CrisisService.police` transfers
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +24,7 @@ from callcenter.ami.connection import AmiError
 from callcenter.ami.events import AmiEvent, VarSet
 from callcenter.auth.roles import SUPERVISORS
 from callcenter.crisis.models import CallRiskRow
+from callcenter.db.jobs import OrderedWrites
 from callcenter.live.model import LiveModel
 from callcenter.transfers.service import CallNotLive, NoPbx, TransferMode, TransferOut, TransferService
 from callcenter.web.hub import LiveHub
@@ -77,23 +77,17 @@ class CrisisService:
         self._work_orders = work_orders
         self._clock = clock
         self._marked: set[str] = set()
-        self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._jobs = OrderedWrites("crisis marks")  # in order; held while PostgreSQL is away
 
     def is_crisis(self, linkedid: str) -> bool:
         return linkedid in self._marked
 
     async def run(self) -> None:
-        while True:
-            job = await self._jobs.get()
-            try:
-                await job()
-            except Exception:
-                log.exception("crisis job failed")
-            finally:
-                self._jobs.task_done()
+        """The owned task: the marks' database writes, in order."""
+        await self._jobs.run()
 
     async def drained(self) -> None:
-        await self._jobs.join()
+        await self._jobs.drained()
 
     # -- the IVR's crisis option ----------------------------------------------------------------------
     def on_event(self, event: AmiEvent) -> None:
@@ -112,7 +106,7 @@ class CrisisService:
             async def write() -> None:
                 await self._store(mark)
 
-            self._jobs.put_nowait(write)
+            self._jobs.put(write)
             self._alert(mark, event.channel.caller_id_num)
 
     # -- the panel button -----------------------------------------------------------------------------

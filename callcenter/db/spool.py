@@ -100,7 +100,7 @@ class WriteSpool(Generic[K, V]):
                     async with self._sessions() as session, session.begin():
                         await self._write(session, list(batch.values()))
                 except Exception as exc:
-                    if _is_connection_error(exc):
+                    if is_connection_error(exc):
                         log.warning(
                             "database unavailable (%s); %d %s held for retry",
                             type(exc).__name__,
@@ -123,7 +123,8 @@ class WriteSpool(Generic[K, V]):
             self._idle.set()
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def is_connection_error(exc: BaseException) -> bool:
+    """The database could not be reached (or dropped the link): worth retrying until it is back."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from callcenter.callbacks.models import CallbackTaskRow
 from callcenter.db.embedded import EmbeddedPostgres
 from pbxsim.traffic import TrafficGenerator
 from tests.faults.rig import SHORT_CALLS, all_finished, calls_placed, compare, fault_rig, finished_rows
@@ -54,3 +56,15 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
         problems = compare(truth, rows)
         assert problems == [], "\n".join(problems)
         assert held_while_down > 0 and writer.failures > 0  # it really did spool and retry
+        # the callback seat's tasks for the calls missed meanwhile are in the database as the service has them
+        callbacks = rig.hotline.callbacks
+        assert callbacks is not None
+        await asyncio.wait_for(callbacks.drained(), 30)
+        book = {(t.id, t.number, str(t.status), t.call_ids) for t in callbacks.book.tasks}
+        async with rig.hotline.db.sessions() as session:
+            stored = {
+                (r.id, r.number, r.status, tuple(c for c in r.call_ids.split(",") if c))
+                for r in (await session.scalars(select(CallbackTaskRow))).all()
+            }
+        assert len(book) > 10  # SHORT_CALLS callers give up: most calls are missed calls with a number
+        assert stored == book
