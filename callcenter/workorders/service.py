@@ -10,6 +10,7 @@ Errors are typed (:class:`WorkOrderNotFound`, :class:`WorkOrderHidden` and the r
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.callbacks.models import CallbackTaskRow
 from callcenter.crisis.models import CallRiskRow
+from callcenter.db.jobs import OrderedWrites
 from callcenter.db.models import Call
 from callcenter.live.model import CallChanged, CallEnded, Change
 from callcenter.records import CallRecord
@@ -45,6 +47,8 @@ from routing.referral import (
 )
 
 log = logging.getLogger(__name__)
+
+DRAFTS_HELD = 10_000  # drafts waiting for the database at most; past it a draft is made when asked for
 
 Clock = Callable[[], datetime]
 Publish = Callable[[str, Mapping[str, Any]], None]
@@ -170,7 +174,8 @@ class WorkOrderService:
     publish: Publish | None = None
     escalation_interval: float = 60.0
     queue_lines: Mapping[str, str] = field(default_factory=dict)  # queue name -> service line
-    _answered: asyncio.Queue[CallRecord] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
+    # drafts of answered calls, written in order and held while PostgreSQL is away
+    _drafts: OrderedWrites = field(default_factory=lambda: OrderedWrites("work-order drafts"))
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def adopt(self, plan: HotlinePlan, tree: OrgTree) -> None:
@@ -182,8 +187,9 @@ class WorkOrderService:
     # -- the draft on answer -----------------------------------------------------------------------------
     def on_changes(self, changes: list[Change]) -> None:
         """From the composition root's event path: the first time a call shows an answer, its draft is
-        queued for :meth:`drafts_forever` (never blocks; when the queue is full the draft is made lazily by
-        ``GET /api/workorders/by-call/{linkedid}`` or ``POST /api/workorders`` instead)."""
+        queued for :meth:`drafts_forever` (never blocks; past ``DRAFTS_HELD`` waiting, while the database is
+        away, the draft is made when asked for: ``GET /api/workorders/by-call/{linkedid}`` or
+        ``POST /api/workorders``)."""
         for change in changes:
             if not isinstance(change, CallChanged | CallEnded):
                 continue
@@ -193,28 +199,25 @@ class WorkOrderService:
             self._seen[record.linkedid] = None
             if len(self._seen) > 20_000:
                 self._seen.popitem(last=False)
-            try:
-                self._answered.put_nowait(record)
-            except asyncio.QueueFull:
+            if len(self._drafts) >= DRAFTS_HELD:
                 log.warning(
-                    "draft queue full; the draft of %s will be made when it is asked for", record.linkedid
+                    "%d drafts waiting; the draft of %s will be made when asked for",
+                    DRAFTS_HELD,
+                    record.linkedid,
                 )
+                continue
+            self._drafts.put(functools.partial(self._write_draft, record))
+
+    async def _write_draft(self, record: CallRecord) -> None:
+        await self.draft_from_record(record)
 
     async def drafts_forever(self) -> None:
         """Write the drafts of answered calls (a task owned by the Hotline)."""
-        while True:
-            record = await self._answered.get()
-            for attempt in range(3):
-                try:
-                    await self.draft_from_record(record)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception(
-                        "could not write the draft of %s (attempt %d)", record.linkedid, attempt + 1
-                    )
-                    await asyncio.sleep(1.0)
+        await self._drafts.run()
+
+    async def drafts_written(self) -> None:
+        """Wait until every draft queued so far is written (tests)."""
+        await self._drafts.drained()
 
     async def draft_from_record(self, record: CallRecord) -> int | None:
         """Insert the call's draft unless it has one; returns the new order's id (None: it had one)."""

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from callcenter.callbacks.models import CallbackTaskRow
 from callcenter.db.embedded import EmbeddedPostgres
+from callcenter.workorders.models import WorkOrder
 from pbxsim.traffic import TrafficGenerator
 from tests.faults.rig import SHORT_CALLS, all_finished, calls_placed, compare, fault_rig, finished_rows
 
@@ -68,3 +69,11 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
             }
         assert len(book) > 10  # SHORT_CALLS callers give up: most calls are missed calls with a number
         assert stored == book
+        # and every answered call has its work-order draft
+        workorders = rig.hotline.workorders
+        assert workorders is not None
+        await asyncio.wait_for(workorders.drafts_written(), 30)
+        answered = {t.linkedid for t in truth if t.disposition == "answered"}
+        async with rig.hotline.db.sessions() as session:
+            drafted = set((await session.scalars(select(WorkOrder.linkedid))).all())
+        assert answered and answered <= drafted
