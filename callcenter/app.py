@@ -245,8 +245,9 @@ class Hotline:
 
     def _caller_screen(self) -> CallerScreening:
         self.screen = CallerScreening(
-            lambda: self.db.sessions if self.db else None, self._current_plan, self.hub, spawn=self._spawn
+            lambda: self.db.sessions if self.db else None, self._current_plan, self.hub
         )
+        self._spawn(self.screen.run(), "screening-records")
         return self.screen
 
     def _survey_recorder(self) -> SurveyRecorder:

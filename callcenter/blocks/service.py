@@ -6,14 +6,19 @@ messages. Implements ``ivr.hours_gate.CallerScreen`` for the IVR.
 - Every call with a number that reaches the IVR is kept in ``caller_arrivals``; a number calling more than
   ``repeat_callers.calls`` times within ``repeat_callers.minutes`` is logged and published to supervisors on
   hub topic ``repeat-caller`` (a possible crisis or a nuisance: a person decides).
-- A database failure never turns a caller away: the IVR goes on as if the number were not blocked.
+- A database failure never turns a caller away, nor keeps one waiting: the IVR's questions (an arrival,
+  a block) get ``IVR_DB_SECONDS`` at most, and on any failure the IVR goes on as if the number were not
+  blocked. What the screen records (rejections, voice messages) goes through ordered writes that wait
+  out a PostgreSQL outage (``callcenter/db/jobs.py``): a voice message left meanwhile is not lost.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,18 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.auth.roles import SUPERVISORS
 from callcenter.blocks.models import CallerArrival, CallerBlock, ScreeningLog, VoiceMessage
+from callcenter.db.jobs import OrderedWrites
 from callcenter.live.model import CallEnded
 from callcenter.records import Disposition
 from callcenter.web.hub import LiveHub
 from routing.plan import HotlinePlan, national_number
-
-Spawn = Callable[[Coroutine[Any, Any, None], str], None]
 
 __all__ = ["REPEAT_TOPIC", "BlockNotFound", "CallerScreening", "InvalidBlock"]
 
 log = logging.getLogger(__name__)
 
 REPEAT_TOPIC = "repeat-caller"
+IVR_DB_SECONDS = 1.0  # the caller hears silence while the screen asks the database: never longer
+# what a database that is away, or too slow for a caller on the line, raises
+_UNAVAILABLE = (SQLAlchemyError, OSError, TimeoutError)
 
 
 class InvalidBlock(ValueError):
@@ -75,20 +82,24 @@ class CallerScreening:
         hub: LiveHub,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        spawn: Spawn | None = None,
     ) -> None:
         self._sessions = sessions
         self._plan = plan
         self._hub = hub
         self._clock = clock
-        self._spawn = spawn
         self._logged: deque[str] = deque(maxlen=1000)  # calls the IVR already logged as rejected
+        self._writes = OrderedWrites("screening records")
+
+    async def run(self) -> None:
+        """The owned task: the screening log and voice messages, written in order."""
+        await self._writes.run()
+
+    async def drained(self) -> None:
+        await self._writes.drained()
 
     def on_changes(self, changes: Iterable[object]) -> None:
         """Calls the dialplan refused before the IVR (the YAML's list) end as ``blocked`` without a word
         to us: log them from the live model's end of call."""
-        if self._spawn is None:
-            return
         for change in changes:
             if not isinstance(change, CallEnded):
                 continue
@@ -96,10 +107,7 @@ class CallerScreening:
             if rec.disposition is not Disposition.BLOCKED or rec.linkedid in self._logged:
                 continue
             number = national_number(rec.caller_number or "")
-            self._spawn(
-                self._log("rejected", number, "yaml", "blocked_numbers", linkedid=rec.linkedid),
-                "screening-log",
-            )
+            self._log("rejected", number, "yaml", "blocked_numbers", linkedid=rec.linkedid)
 
     def _db(self) -> async_sessionmaker[AsyncSession]:
         sessions = self._sessions()
@@ -112,7 +120,7 @@ class CallerScreening:
         plan = self._plan()
         now = self._clock()
         try:
-            async with self._db()() as session, session.begin():
+            async with asyncio.timeout(IVR_DB_SECONDS), self._db()() as session, session.begin():
                 session.add(CallerArrival(number=number, linkedid=linkedid, at=now))
                 if plan.repeat_calls <= 0 or plan.repeat_minutes <= 0:
                     return
@@ -135,8 +143,8 @@ class CallerScreening:
                         linkedid=linkedid,
                     )
                 )
-        except SQLAlchemyError as exc:
-            log.warning("caller screen: arrival of a call not recorded: %s", exc)
+        except _UNAVAILABLE as exc:
+            log.warning("caller screen: arrival of call %s not recorded: %r", linkedid, exc)
             return
         self._hub.publish(
             REPEAT_TOPIC,
@@ -147,33 +155,40 @@ class CallerScreening:
 
     async def blocked_reason(self, number: str) -> str | None:
         try:
-            row = await self.active_block(number)
-        except SQLAlchemyError as exc:
-            log.warning("caller screen: blocks not readable, caller let through: %s", exc)
+            async with asyncio.timeout(IVR_DB_SECONDS):
+                row = await self.active_block(number)
+        except _UNAVAILABLE as exc:
+            log.warning("caller screen: blocks not readable, caller let through: %r", exc)
             return None
         return row.reason if row is not None else None
 
     async def rejected(self, number: str, linkedid: str, reason: str, source: str) -> None:
         self._logged.append(linkedid)
-        await self._log("rejected", number, source, reason, linkedid=linkedid)
+        self._log("rejected", number, source, reason, linkedid=linkedid)
 
     async def voice_message(
         self, linkedid: str, number: str | None, language: str, path: str, fmt: str, duration_ms: int | None
     ) -> None:
-        try:
-            async with self._db()() as session, session.begin():
-                session.add(
-                    VoiceMessage(
-                        linkedid=linkedid,
-                        number=number,
-                        language=language,
-                        path=path,
-                        format=fmt,
-                        duration_ms=duration_ms,
-                    )
+        fields = {
+            "linkedid": linkedid,
+            "number": number,
+            "language": language,
+            "path": path,
+            "format": fmt,
+            "duration_ms": duration_ms,
+        }
+        self._writes.put(functools.partial(self._write_voice_message, fields))
+
+    async def _write_voice_message(self, fields: dict[str, Any]) -> None:
+        async with self._db()() as session, session.begin():
+            # a rerun after a commit whose answer was lost with the link must not file it twice
+            known = await session.scalar(
+                select(VoiceMessage.id).where(
+                    VoiceMessage.linkedid == fields["linkedid"], VoiceMessage.path == fields["path"]
                 )
-        except SQLAlchemyError as exc:
-            log.error("voice message %s of call %s not recorded: %s", path, linkedid, exc)
+            )
+            if known is None:
+                session.add(VoiceMessage(**fields))
 
     # -- supervisors ---------------------------------------------------------------------------------------
     async def active_block(self, number: str) -> CallerBlock | None:
@@ -250,13 +265,20 @@ class CallerScreening:
                 await session.scalars(select(VoiceMessage).order_by(VoiceMessage.id.desc()).limit(limit))
             )
 
-    async def _log(
+    def _log(
         self, event: str, number: str, source: str, reason: str | None, *, linkedid: str | None = None
     ) -> None:
-        try:
-            async with self._db()() as session, session.begin():
-                session.add(
-                    ScreeningLog(event=event, number=number, source=source, reason=reason, linkedid=linkedid)
+        fields = {"event": event, "number": number, "source": source, "reason": reason, "linkedid": linkedid}
+        self._writes.put(functools.partial(self._write_log, fields))
+
+    async def _write_log(self, fields: dict[str, Any]) -> None:
+        async with self._db()() as session, session.begin():
+            if fields["linkedid"] is not None:  # a rerun after a lost commit must not log the call twice
+                known = await session.scalar(
+                    select(ScreeningLog.id).where(
+                        ScreeningLog.linkedid == fields["linkedid"], ScreeningLog.event == fields["event"]
+                    )
                 )
-        except SQLAlchemyError as exc:
-            log.error("screening log: %s of a call not written: %s", event, exc)
+                if known is not None:
+                    return
+            session.add(ScreeningLog(**fields))

@@ -57,6 +57,8 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
         problems = compare(truth, rows)
         assert problems == [], "\n".join(problems)
         assert held_while_down > 0 and writer.failures > 0  # it really did spool and retry
+        # the IVR served every caller meanwhile: none fell through to the dialplan's fallback queue
+        assert [t.linkedid for t in truth if t.menu_path == "fallback"] == []
         # the callback seat's tasks for the calls missed meanwhile are in the database as the service has them
         callbacks = rig.hotline.callbacks
         assert callbacks is not None
