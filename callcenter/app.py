@@ -28,6 +28,7 @@ from callcenter.callbacks.service import CallbackService
 from callcenter.config.apply import ConfigApplier, service_render_options
 from callcenter.crisis.service import CrisisService
 from callcenter.db.engine import Database, open_database
+from callcenter.db.jobs import OrderedWrites
 from callcenter.db.plan_sync import store_plan
 from callcenter.db.writer import CallWriter
 from callcenter.desk import AgentDesk
@@ -253,7 +254,11 @@ class Hotline:
     def _survey_recorder(self) -> SurveyRecorder:
         from callcenter.survey.service import survey_recorder  # issue 9
 
-        return survey_recorder(lambda: self.db.sessions if self.db else None, self._current_plan, self.hub)
+        writes = OrderedWrites("survey answers")
+        self._spawn(writes.run(), "survey-answers")
+        return survey_recorder(
+            lambda: self.db.sessions if self.db else None, self._current_plan, self.hub, writes
+        )
 
     def _service_lines(self) -> dict[str, str]:
         return {q.name: q.service_line for q in self._current_plan().queues}

@@ -66,10 +66,22 @@ class IndividualRating:
 
 
 async def record_answer(
-    sessions: async_sessionmaker[AsyncSession], survey: SurveyPlan | None, answer: SurveyAnswer
+    sessions: async_sessionmaker[AsyncSession],
+    survey: SurveyPlan | None,
+    answer: SurveyAnswer,
+    *,
+    at: datetime | None = None,
 ) -> None:
-    """Store one answer, linked to the call and (when known) its agent and queue."""
+    """Store one answer (given at ``at``; default now), linked to the call and (when known) its agent and
+    queue. Storing it again is a no-op: one call asks each question once."""
     async with sessions() as session, session.begin():
+        known = await session.scalar(
+            select(SurveyRating.id).where(
+                SurveyRating.linkedid == answer.linkedid, SurveyRating.question == answer.question
+            )
+        )
+        if known is not None:
+            return
         call = (
             await session.execute(select(Call.agent, Call.queue).where(Call.linkedid == answer.linkedid))
         ).first()
@@ -86,6 +98,7 @@ async def record_answer(
                 language=answer.language,
                 agent=answer.agent or (call.agent if call is not None else None),
                 queue=call.queue if call is not None else None,
+                **({"answered_at": at} if at is not None else {}),
             )
         )
 
