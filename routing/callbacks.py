@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from routing.callerid import caller_number
+from routing.plan import national_number
 
 CALLBACK_ROLE = "callback"
 
@@ -172,17 +173,13 @@ def normalise_number(number: str | None) -> str | None:
     """The caller number as the key for merging repeat calls, or None when there is nothing to call back.
 
     Who has no number is :mod:`routing.callerid`'s rule, the IVR's and the reports' too. On top of it,
-    spaces, dashes and brackets go (a number typed by a person) and the China country code (``+86``,
-    ``0086``) goes, so the same mobile seen through different trunks is one caller."""
+    spaces, dashes and brackets go (a number typed by a person) and the China country code goes
+    (:func:`routing.plan.national_number`, as for blocks), so the same mobile seen through different trunks
+    is one caller."""
     if number is None:
         return None
     text = caller_number(_PUNCTUATION.sub("", number))
-    if text is None:
-        return None
-    for prefix in ("+86", "0086"):
-        if text.startswith(prefix):
-            return text[len(prefix) :] or None
-    return text
+    return None if text is None else national_number(text) or None
 
 
 def record_missed_call(

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.auth.roles import SUPERVISORS
 from callcenter.blocks.models import CallerArrival, CallerBlock, ScreeningLog, VoiceMessage
-from callcenter.db.jobs import OrderedWrites
+from callcenter.db.jobs import OrderedWrites, add_once
 from callcenter.live.model import CallEnded
 from callcenter.records import Disposition
 from callcenter.web.hub import LiveHub
@@ -181,14 +181,8 @@ class CallerScreening:
 
     async def _write_voice_message(self, fields: dict[str, Any]) -> None:
         async with self._db()() as session, session.begin():
-            # a rerun after a commit whose answer was lost with the link must not file it twice
-            known = await session.scalar(
-                select(VoiceMessage.id).where(
-                    VoiceMessage.linkedid == fields["linkedid"], VoiceMessage.path == fields["path"]
-                )
-            )
-            if known is None:
-                session.add(VoiceMessage(**fields))
+            row = VoiceMessage(**fields)
+            await add_once(session, row, VoiceMessage.linkedid == row.linkedid, VoiceMessage.path == row.path)
 
     # -- supervisors ---------------------------------------------------------------------------------------
     async def active_block(self, number: str) -> CallerBlock | None:
@@ -273,12 +267,10 @@ class CallerScreening:
 
     async def _write_log(self, fields: dict[str, Any]) -> None:
         async with self._db()() as session, session.begin():
-            if fields["linkedid"] is not None:  # a rerun after a lost commit must not log the call twice
-                known = await session.scalar(
-                    select(ScreeningLog.id).where(
-                        ScreeningLog.linkedid == fields["linkedid"], ScreeningLog.event == fields["event"]
-                    )
+            row = ScreeningLog(**fields)
+            if row.linkedid is None:
+                session.add(row)
+            else:  # one entry per call and event
+                await add_once(
+                    session, row, ScreeningLog.linkedid == row.linkedid, ScreeningLog.event == row.event
                 )
-                if known is not None:
-                    return
-            session.add(ScreeningLog(**fields))

@@ -1,16 +1,17 @@
 """Ordered database writes that must not be lost while PostgreSQL is away.
 
-The callback seat's tasks and attempts and the crisis marks are written by small jobs, each its own
-transaction, which must land in the order they were made (a task's later state over its earlier one). The
-hooks that make them run on the AMI reader, so they only enqueue; one owned task runs the jobs in order.
+Callback tasks and attempts, crisis marks, work-order drafts, survey answers, the screening log and voice
+messages are written by small jobs, each its own transaction, which must land in the order they were made
+(a task's later state over its earlier one). The hooks that make them run on the AMI reader or with a
+caller on the line, so they only enqueue; one owned task per service runs its jobs in order.
 
 A job that fails because the database cannot be reached stays at the head of the queue and is retried with
 jittered exponential backoff until PostgreSQL is back: nothing behind it overtakes it, nothing is dropped.
 Any other failure is a defect in the job (a constraint, a bug): it is retried ``attempts`` times, then
 logged and dropped, so that one bad job cannot hold every later write for ever.
 
-Jobs must be idempotent (upserts, updates to fixed values): a job whose commit was lost with the link is
-run again.
+Jobs must be idempotent (upserts, updates to fixed values, :func:`add_once` for plain rows): a job whose
+commit was lost with the link is run again.
 """
 
 from __future__ import annotations
@@ -21,11 +22,24 @@ import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.db.models import Base
 from callcenter.db.spool import is_connection_error
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
+
+
+async def add_once(session: AsyncSession, row: Base, *same: ColumnElement[bool]) -> bool:
+    """Add ``row`` unless a row matching ``same`` is there already, so that a rerun adds nothing. Safe
+    because one ordered writer owns each such table. True when added."""
+    if await session.scalar(select(exists().where(*same))):
+        return False
+    session.add(row)
+    return True
 
 
 class OrderedWrites:

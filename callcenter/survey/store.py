@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.jobs import add_once
 from callcenter.db.models import Call
 from callcenter.db.models import Queue as QueueRow
 from callcenter.survey.models import SurveyRating
@@ -75,31 +76,25 @@ async def record_answer(
     """Store one answer (given at ``at``; default now), linked to the call and (when known) its agent and
     queue. Storing it again is a no-op: one call asks each question once."""
     async with sessions() as session, session.begin():
-        known = await session.scalar(
-            select(SurveyRating.id).where(
-                SurveyRating.linkedid == answer.linkedid, SurveyRating.question == answer.question
-            )
-        )
-        if known is not None:
-            return
         call = (
             await session.execute(select(Call.agent, Call.queue).where(Call.linkedid == answer.linkedid))
         ).first()
         satisfied = None
         if answer.rating is not None and answer.outcome == OUTCOME_RATED:
             satisfied = survey.is_satisfied(answer.rating) if survey is not None else None
-        session.add(
-            SurveyRating(
-                linkedid=answer.linkedid,
-                question=answer.question,
-                rating=answer.rating,
-                satisfied=satisfied,
-                outcome=answer.outcome,
-                language=answer.language,
-                agent=answer.agent or (call.agent if call is not None else None),
-                queue=call.queue if call is not None else None,
-                **({"answered_at": at} if at is not None else {}),
-            )
+        row = SurveyRating(
+            linkedid=answer.linkedid,
+            question=answer.question,
+            rating=answer.rating,
+            satisfied=satisfied,
+            outcome=answer.outcome,
+            language=answer.language,
+            agent=answer.agent or (call.agent if call is not None else None),
+            queue=call.queue if call is not None else None,
+            **({"answered_at": at} if at is not None else {}),
+        )
+        await add_once(
+            session, row, SurveyRating.linkedid == row.linkedid, SurveyRating.question == row.question
         )
 
 

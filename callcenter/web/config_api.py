@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from callcenter.app import Hotline
 from callcenter.auth.roles import OPERATORS, Principal
 from callcenter.config.apply import ApplyFailedError, ApplyResult, ConfigApplier, VersionRefusedError
 from callcenter.config.loader import ConfigError, ConfigProblem
@@ -26,7 +25,7 @@ from callcenter.config.versions import (
     unified_diff,
 )
 from callcenter.web.auth import require
-from callcenter.web.deps import get_hotline
+from callcenter.web.deps import HotlineDep
 
 router = APIRouter(prefix="/api/config", tags=["config"])
 
@@ -68,10 +67,13 @@ class ApplyOut(BaseModel):
     notes: list[str]
 
 
-def _applier(hotline: Hotline) -> ConfigApplier:
+def _applier(hotline: HotlineDep) -> ConfigApplier:
     if hotline.config is None:
         raise HTTPException(503, "the service is not started yet")
     return hotline.config
+
+
+ApplierDep = Annotated[ConfigApplier, Depends(_applier)]
 
 
 def _version_out(v: VersionInfo, serving: int | None) -> VersionOut:
@@ -132,11 +134,11 @@ def _problems(problems: list[ConfigProblem]) -> JSONResponse:
 async def apply_config(
     request: Request,
     principal: Operator,
+    applier: ApplierDep,
     name: Annotated[
         str, Query(max_length=200, description="the file name shown in problems")
     ] = "hotline.yaml",
 ) -> ApplyOut | JSONResponse:
-    applier = _applier(get_hotline(request))
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise HTTPException(413, f"a hotline.yaml of more than {MAX_BYTES} bytes is not plausible")
@@ -155,9 +157,8 @@ async def apply_config(
 
 @router.get("/history", response_model=list[VersionOut], summary="Stored versions, newest first")
 async def history(
-    request: Request, _p: Operator, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    _p: Operator, applier: ApplierDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[VersionOut]:
-    applier = _applier(get_hotline(request))
     return [_version_out(v, applier.version) for v in await list_versions(applier.sessions, limit=limit)]
 
 
@@ -167,8 +168,7 @@ async def history(
     summary="The YAML text of version n",
     responses={404: {}},
 )
-async def version_text(request: Request, _p: Operator, n: int) -> PlainTextResponse:
-    applier = _applier(get_hotline(request))
+async def version_text(_p: Operator, applier: ApplierDep, n: int) -> PlainTextResponse:
     try:
         version = await get_version(applier.sessions, n)
     except UnknownVersionError as exc:
@@ -183,9 +183,8 @@ async def version_text(request: Request, _p: Operator, n: int) -> PlainTextRespo
     responses={404: {}},
 )
 async def diff(
-    request: Request, _p: Operator, a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)]
+    _p: Operator, applier: ApplierDep, a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)]
 ) -> PlainTextResponse:
-    applier = _applier(get_hotline(request))
     try:
         old, new = await get_version(applier.sessions, a), await get_version(applier.sessions, b)
     except UnknownVersionError as exc:
@@ -200,8 +199,7 @@ async def diff(
     summary="Serve version n again (stored as a new version)",
     responses={404: {}, 422: {}},
 )
-async def rollback(request: Request, principal: Operator, n: int) -> ApplyOut | JSONResponse:
-    applier = _applier(get_hotline(request))
+async def rollback(principal: Operator, applier: ApplierDep, n: int) -> ApplyOut | JSONResponse:
     try:
         result = await applier.rollback(n, author=principal.username)
     except UnknownVersionError as exc:
