@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Call
+from callcenter.db.spool import is_connection_error, raised_by_the_database_driver
 from callcenter.records import CallRecord, Disposition
 from callcenter.settings import Settings
 from recordings.audio import STORAGE_FORMATS, AudioError, convert_for_storage, probe
@@ -94,8 +95,12 @@ class RecordingKeeper:
             self._wake.clear()
             try:
                 await self.scan()
-            except Exception:
-                log.exception("recordings: spool scan failed; retrying")
+            except Exception as exc:
+                if is_connection_error(exc) and raised_by_the_database_driver(exc):
+                    # the files stay in the spool until PostgreSQL is back
+                    log.warning("recordings: database unavailable (%r); the spool waits", exc)
+                else:
+                    log.exception("recordings: spool scan failed; retrying")
             settle = self.config.settle_seconds
             wait = min(self.config.scan_interval, max(settle, 0.5)) if self._pending else None
             try:

@@ -123,6 +123,18 @@ class WriteSpool(Generic[K, V]):
             self._idle.set()
 
 
+def raised_by_the_database_driver(exc: BaseException) -> bool:
+    """True when ``exc`` came out of SQLAlchemy or asyncpg (an ``OSError`` from connecting, say), not from a
+    file the caller opened."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("sqlalchemy", "asyncpg")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """The database could not be reached (or dropped the link): worth retrying until it is back."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError

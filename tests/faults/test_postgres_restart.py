@@ -16,6 +16,7 @@ from callcenter.db.embedded import EmbeddedPostgres
 from callcenter.workorders.models import WorkOrder
 from pbxsim.traffic import TrafficGenerator
 from tests.faults.rig import SHORT_CALLS, all_finished, calls_placed, compare, fault_rig, finished_rows
+from tests.integration.harness import api_client
 
 pytestmark = pytest.mark.slow
 
@@ -46,8 +47,13 @@ async def test_postgres_restart_under_load_loses_and_duplicates_nothing(
         writer = rig.hotline.writer
         assert writer is not None
         await calls_placed(gen, 30)
-        await asyncio.to_thread(server.stop)
-        await calls_placed(gen, 70)  # ~2.5 s of calls while PostgreSQL is down
+        async with api_client(rig.hotline, "sup-pg", "supervisor") as client:  # logged in before the stop
+            await asyncio.to_thread(server.stop)
+            await calls_placed(gen, 70)  # ~2.5 s of calls while PostgreSQL is down
+            # the pages are told what is wrong, not a bare 500
+            response = await client.get("/api/calls")
+            assert response.status_code == 503, response.text
+            assert response.json()["error"] == "database-unavailable" and response.headers["Retry-After"]
         held_while_down = writer.pending
         await asyncio.to_thread(server.start)
         await traffic

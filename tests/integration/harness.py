@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -91,19 +91,26 @@ class Rig:
 
         await eventually(probe, timeout, f"call {linkedid} to be answered")
 
-    @asynccontextmanager
-    async def client(
+    def client(
         self, username: str, roles: str, extension: str | None = None
-    ) -> AsyncIterator[httpx.AsyncClient]:
+    ) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         """An HTTP client of the pages' API, logged in as a new user with ``roles``."""
-        assert self.hotline.users is not None
-        await self.hotline.users.add(username, PASSWORD, parse_roles(roles), extension=extension)
-        app = create_app(self.hotline.settings, hotline=self.hotline)
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
-            response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-            assert response.status_code == 200, response.text
-            yield client
+        return api_client(self.hotline, username, roles, extension)
+
+
+@asynccontextmanager
+async def api_client(
+    hotline: Hotline, username: str, roles: str, extension: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of ``hotline``'s pages' API, logged in as a new user with ``roles``."""
+    assert hotline.users is not None
+    await hotline.users.add(username, PASSWORD, parse_roles(roles), extension=extension)
+    app = create_app(hotline.settings, hotline=hotline)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+        response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        yield client
 
 
 @asynccontextmanager
